@@ -1,0 +1,80 @@
+"""Settings from `TUCO_*` environment variables, read once by the factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class ConfigError(Exception):
+    pass
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///tuco.db"
+    public_url: str = "http://127.0.0.1:8000"
+    billing: str = "sandbox"
+    sandbox_provision_seconds: float = 2.0
+    worker_interval: float = 0.5
+    reconcile_seconds: float = 60.0
+    price_phone: int = 1500
+    price_email: int = 500
+    currency: str = "usd"
+    daily_new_conversations_limit: int = 20
+    daily_total_messages_limit: int = 150
+    db_timeout: float = 5.0
+    db_pool_size: int = 5
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        billing = e.get("TUCO_BILLING", cls.billing).strip() or cls.billing
+        if billing not in ("sandbox", "stripe"):
+            raise ConfigError(f"TUCO_BILLING must be 'sandbox' or 'stripe', not {billing!r}")
+        if billing == "stripe":
+            raise ConfigError("TUCO_BILLING=stripe is not available yet; use 'sandbox'")
+        return cls(
+            database_url=e.get("TUCO_DATABASE_URL", "").strip() or cls.database_url,
+            public_url=(e.get("TUCO_PUBLIC_URL", "").strip() or cls.public_url).rstrip("/"),
+            billing=billing,
+            sandbox_provision_seconds=_float(
+                e, "TUCO_SANDBOX_PROVISION_SECONDS", cls.sandbox_provision_seconds
+            ),
+            worker_interval=_float(e, "TUCO_WORKER_INTERVAL", cls.worker_interval),
+            reconcile_seconds=_float(e, "TUCO_RECONCILE_SECONDS", cls.reconcile_seconds),
+            price_phone=_int(e, "TUCO_PRICE_PHONE", cls.price_phone),
+            price_email=_int(e, "TUCO_PRICE_EMAIL", cls.price_email),
+            currency=e.get("TUCO_CURRENCY", "").strip().lower() or cls.currency,
+            daily_new_conversations_limit=_int(
+                e, "TUCO_DAILY_NEW_CONVERSATIONS_LIMIT", cls.daily_new_conversations_limit
+            ),
+            daily_total_messages_limit=_int(
+                e, "TUCO_DAILY_TOTAL_MESSAGES_LIMIT", cls.daily_total_messages_limit
+            ),
+            db_timeout=_float(e, "TUCO_DB_TIMEOUT", cls.db_timeout),
+            db_pool_size=_int(e, "TUCO_DB_POOL_SIZE", cls.db_pool_size),
+            log_level=e.get("TUCO_LOG_LEVEL", "").strip().upper() or cls.log_level,
+        )

@@ -1,0 +1,109 @@
+"""One configuration point for storage: a database URL gives the event store's settings
+and the SQLAlchemy engines of the read models, keys and sandbox tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+from adapters.config import ConfigError
+
+
+@dataclass(frozen=True)
+class Database:
+    url: URL
+    event_store_env: dict[str, str]
+    write_engine: Engine
+    read_engine: Engine
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+
+def open_database(database_url: str, timeout: float = 5.0, pool_size: int = 5) -> Database:
+    """Parse `TUCO_DATABASE_URL`: `sqlite:///path.db` or `postgresql+psycopg://…[?schema=S]`."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite(url, timeout)
+    if backend == "postgresql":
+        return _postgres(url, timeout, pool_size)
+    raise ConfigError(f"Unsupported TUCO_DATABASE_URL backend {backend!r}: use sqlite or postgresql")
+
+
+def _sqlite(url: URL, timeout: float) -> Database:
+    if not url.database or url.database == ":memory:":
+        raise ConfigError("SQLite needs a file: TUCO_DATABASE_URL=sqlite:///path/to/tuco.db")
+    path = str(Path(url.database).resolve())
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": path,
+        "SQLITE_LOCK_TIMEOUT": str(max(1, round(timeout))),
+        "CREATE_TABLE": "y",
+    }
+    return Database(
+        url=url,
+        event_store_env=env,
+        write_engine=_sqlite_engine(path, timeout, "BEGIN IMMEDIATE"),
+        read_engine=_sqlite_engine(path, timeout, "BEGIN"),
+    )
+
+
+def _sqlite_engine(path: str, timeout: float, begin: str) -> Engine:
+    """Writers take SQLite's write lock when they begin, so a transaction that reads and
+    then writes never fails on a stale snapshot; WAL lets readers run beside them."""
+    engine = create_engine(
+        f"sqlite:///{path}", connect_args={"timeout": timeout, "check_same_thread": False}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def _postgres(url: URL, timeout: float, pool_size: int) -> Database:
+    schema = url.query.get("schema")
+    if isinstance(schema, tuple):
+        schema = schema[0]
+    url = url.difference_update_query(["schema"])
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.database or "postgres",
+        "POSTGRES_HOST": url.host or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": url.username or "postgres",
+        "POSTGRES_PASSWORD": url.password or "",
+        "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(timeout))),
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "CREATE_TABLE": "y",
+    }
+    connect_args: dict[str, Any] = {"connect_timeout": max(1, round(timeout))}
+    if schema:
+        env["POSTGRES_SCHEMA"] = schema
+        connect_args["options"] = f"-csearch_path={schema}"
+    engine = create_engine(
+        url, pool_size=pool_size, pool_pre_ping=True, pool_timeout=timeout,
+        connect_args=connect_args,
+    )
+    return Database(url=url, event_store_env=env, write_engine=engine, read_engine=engine)

@@ -1,0 +1,63 @@
+"""A leader lease in SQL: one process at a time runs the background worker."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from adapters.schema import leases
+
+
+def default_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class SqlLease:
+    """Held by whoever renewed it last, until `ttl` passes without renewal; a dead
+    leader's lease expires and another process takes over."""
+
+    def __init__(self, engine: Engine, name: str, holder: str, ttl: float = 5.0) -> None:
+        self.engine = engine
+        self.name = name
+        self.holder = holder
+        self.ttl = timedelta(seconds=ttl)
+
+    def acquire(self) -> bool:
+        """Take or renew the lease; False when another live holder has it."""
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as conn:
+                row = conn.execute(
+                    select(leases).where(leases.c.name == self.name).with_for_update()
+                ).first()
+                if row is None:
+                    conn.execute(
+                        leases.insert().values(
+                            name=self.name, holder=self.holder, expires_at=now + self.ttl
+                        )
+                    )
+                    return True
+                expires = row.expires_at
+                if expires.tzinfo is None:
+                    expires = expires.replace(tzinfo=UTC)
+                if row.holder != self.holder and expires > now:
+                    return False
+                conn.execute(
+                    leases.update()
+                    .where(leases.c.name == self.name)
+                    .values(holder=self.holder, expires_at=now + self.ttl)
+                )
+                return True
+        except (IntegrityError, OperationalError):
+            return False
+
+    def release(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                leases.delete().where(leases.c.name == self.name, leases.c.holder == self.holder)
+            )

@@ -1,0 +1,40 @@
+"""Tables the adapters own: API key hashes, worker leases, sandbox invoices."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+
+metadata = MetaData()
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("prefix", String(16), nullable=False, index=True),
+    Column("workspace_id", String(200), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+sandbox_invoices = Table(
+    "sandbox_invoices",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("request_id", String(36), nullable=False, unique=True),
+    Column("workspace_id", String(200), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("amount_paid", Integer, nullable=False),
+    Column("refund_id", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

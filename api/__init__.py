@@ -1,0 +1,1 @@
+"""HTTP API (Starlette) and the `tuco` operator command line."""

@@ -1,0 +1,77 @@
+"""The Starlette application and its lifespan (the background worker thread)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+
+from api import routes, sandbox_routes
+from api.bootstrap import Services, build
+from api.errors import exception_handlers
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundWorker:
+    """Runs the worker in a daemon thread while this process holds the worker lease."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="tuco-worker", daemon=True)
+
+    def _run(self) -> None:
+        s = self.services
+        s.worker.run_forever(self.stop, s.settings.worker_interval, s.lease.acquire)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.services.worker.wake()
+        self.thread.join(timeout=10)
+        with contextlib.suppress(Exception):  # best effort: the lease expires anyway
+            self.services.lease.release()
+
+
+def create_app(
+    services: Services | None = None, *, run_worker: bool = True, own_services: bool = False
+) -> Starlette:
+    """The HTTP API over `services` (built from the environment when not given)."""
+    if services is None:
+        services = build()
+        own_services = True
+    svc = services
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        worker = BackgroundWorker(svc) if run_worker else None
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.close()
+            if own_services:
+                svc.close()
+
+    app = Starlette(
+        routes=[*routes.routes, *sandbox_routes.routes],
+        exception_handlers=exception_handlers(),  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app
+
+
+def app_factory() -> Starlette:
+    """For `uvicorn --factory api.app:app_factory` (each server process builds its own)."""
+    import os
+
+    return create_app(run_worker=os.environ.get("TUCO_RUN_WORKER", "1") != "0")

@@ -1,0 +1,148 @@
+"""`tuco`: the operators' command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from uuid import UUID
+
+from adapters.config import ConfigError, Settings
+from api.bootstrap import Services, build
+from domain.enums import Channel, Plan
+from domain.errors import DomainError
+
+Handler = Callable[[Services, argparse.Namespace], int]
+
+
+def _uuid(raw: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a line request id: {raw!r}") from None
+
+
+def _nonneg(raw: str) -> int:
+    if not raw.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {raw!r}")
+    return int(raw)
+
+
+def workspaces_create(s: Services, a: argparse.Namespace) -> int:
+    ws = s.workspaces.create(a.id, Plan(a.plan), a.name or a.id, not a.inactive)
+    state = "active" if ws.subscription_active else "inactive"
+    print(f"workspace {ws.workspace_id} created: plan {ws.plan.value}, subscription {state}")
+    return 0
+
+
+def workspaces_set_plan(s: Services, a: argparse.Namespace) -> int:
+    s.workspaces.set_plan(a.id, Plan(a.plan))
+    print(f"workspace {a.id}: plan {a.plan}")
+    return 0
+
+
+def workspaces_set_subscription(s: Services, a: argparse.Namespace) -> int:
+    s.workspaces.set_subscription(a.id, a.status == "active")
+    print(f"workspace {a.id}: subscription {a.status}")
+    return 0
+
+
+def workspaces_override(s: Services, a: argparse.Namespace) -> int:
+    ws = s.workspaces.set_override(a.id, Channel(a.channel), a.included, a.max)
+    rule = ws.allowance(Channel(a.channel))
+    limit = "unlimited" if rule.max is None else rule.max
+    print(f"workspace {a.id} {a.channel}: included {rule.included}, max {limit}")
+    return 0
+
+
+def keys_create(s: Services, a: argparse.Namespace) -> int:
+    s.workspaces.get(a.workspace_id)  # the workspace must exist
+    key = s.keys.create(a.workspace_id)
+    print(f"API key for workspace {a.workspace_id} (shown once; store it now):")
+    print(key)
+    return 0
+
+
+def keys_list(s: Services, a: argparse.Namespace) -> int:
+    for k in s.keys.list(a.workspace_id):
+        revoked = k.revoked_at.isoformat() if k.revoked_at else "-"
+        print(f"{k.prefix}  created {k.created_at.isoformat()}  revoked {revoked}")
+    return 0
+
+
+def keys_revoke(s: Services, a: argparse.Namespace) -> int:
+    count = s.keys.revoke(a.key)
+    if count == 0:
+        print(f"no active key matches {a.key[:12]!r}", file=sys.stderr)
+        return 1
+    print(f"revoked {count} key(s)")
+    return 0
+
+
+def lines_activate(s: Services, a: argparse.Namespace) -> int:
+    req = s.provisioning.activate(a.id, a.phone, a.email, provider_ref="operator")
+    print(f"line request {req.id}: {req.state_name}")
+    return 0
+
+
+def lines_fail(s: Services, a: argparse.Namespace) -> int:
+    req = s.provisioning.fail(a.id, a.reason)
+    print(f"line request {req.id}: {req.state_name} ({a.reason})")
+    return 0
+
+
+def db_upgrade(s: Services, a: argparse.Namespace) -> int:
+    print(f"database ready: {s.database.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def worker(s: Services, a: argparse.Namespace) -> int:
+    stop = threading.Event()
+    print("worker running; Ctrl-C stops it", file=sys.stderr)
+    try:
+        s.worker.run_forever(stop, s.settings.worker_interval, s.lease.acquire)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+def serve(a: argparse.Namespace) -> int:
+    import uvicorn
+
+    os.environ.setdefault("TUCO_PUBLIC_URL", f"http://{a.host}:{a.port}")
+    os.environ["TUCO_RUN_WORKER"] = "0" if a.no_worker else "1"
+    Settings.from_env()  # fail fast on bad configuration
+    uvicorn.run(
+        "api.app:app_factory", factory=True, host=a.host, port=a.port, workers=a.workers,
+        log_level=os.environ.get("TUCO_LOG_LEVEL", "info").lower(),
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    from api.cli_parser import build_parser
+
+    return build_parser(globals())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=os.environ.get("TUCO_LOG_LEVEL", "WARNING").upper())
+    try:
+        if args.handler is serve:
+            return serve(args)
+        services = build()
+    except ConfigError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+    try:
+        code: int = args.handler(services, args)
+        return code
+    except DomainError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        services.close()

@@ -1,0 +1,117 @@
+"""JSON bodies turned into typed commands; anything unexpected is a 422, never a 500."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from api.errors import ValidationFailed
+from application.commands import RequestLine
+from domain.enums import Channel, LineType, RequestSource
+from domain.errors import NotFound
+
+MAX_BODY_BYTES = 64 * 1024
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# Pragmatic address check: one @, a dotted domain, no spaces or control characters.
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+LINE_REQUEST_FIELDS = {
+    "requestedChannelType", "requestedLineType", "firstName", "lastName", "email", "phone",
+}
+
+
+def json_object(body: bytes, allowed: set[str]) -> dict[str, Any]:
+    if len(body) > MAX_BODY_BYTES:
+        raise ValidationFailed(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    if not body.strip():
+        raise ValidationFailed("The body must be a JSON object.")
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ValidationFailed("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("The body must be a JSON object.")
+    for name in data:
+        if name not in allowed:
+            raise ValidationFailed(f"Unknown field {name!r}.", param=name)
+    return data
+
+
+def _string(data: dict[str, Any], name: str, *, required: bool, max_len: int) -> str | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise ValidationFailed(f"{name} is required.", param=name)
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{name} must be a string.", param=name)
+    value = value.strip()
+    if not value:
+        if required:
+            raise ValidationFailed(f"{name} must not be empty.", param=name)
+        return None
+    if len(value) > max_len:
+        raise ValidationFailed(f"{name} must be at most {max_len} characters.", param=name)
+    return value
+
+
+def _choice(data: dict[str, Any], name: str, enum: Any, default: Any = None) -> Any:
+    raw = _string(data, name, required=default is None, max_len=50)
+    if raw is None:
+        return default
+    try:
+        return enum(raw)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise ValidationFailed(f"{name} must be one of: {allowed}.", param=name) from None
+
+
+def request_line(
+    body: bytes, workspace_id: str, source: RequestSource, idempotency_key: str | None
+) -> RequestLine:
+    data = json_object(body, LINE_REQUEST_FIELDS)
+    channel: Channel = _choice(data, "requestedChannelType", Channel)
+    line_type: LineType = _choice(data, "requestedLineType", LineType, LineType.PURCHASED)
+    first = _string(data, "firstName", required=True, max_len=100)
+    last = _string(data, "lastName", required=True, max_len=100)
+    email = _string(data, "email", required=channel is Channel.EMAIL, max_len=254)
+    if email is not None and not EMAIL.match(email):
+        raise ValidationFailed("email is not a valid email address.", param="email")
+    phone = _string(data, "phone", required=False, max_len=16)
+    if phone is not None and not E164.match(phone):
+        raise ValidationFailed("phone must be in E.164 form, like +12025551234.", param="phone")
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+        raise ValidationFailed(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters.", param="Idempotency-Key"
+        )
+    return RequestLine(
+        workspace_id=workspace_id,
+        channel=channel,
+        line_type=line_type,
+        first_name=first or "",
+        last_name=last or "",
+        email=email,
+        phone=phone,
+        source=source,
+        idempotency_key=idempotency_key,
+    )
+
+
+def action(body: bytes) -> str:
+    data = json_object(body, {"action"})
+    value = _string(data, "action", required=True, max_len=50)
+    if value not in ("payment_link", "cancel"):
+        raise ValidationFailed("action must be one of: payment_link, cancel.", param="action")
+    return value
+
+
+def request_id(raw: str) -> UUID:
+    """A malformed id names no request of the workspace: 404, like another workspace's id."""
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound("line request", raw) from None

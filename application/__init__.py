@@ -1,0 +1,1 @@
+"""Commands, queries and ports of the Tuco Lines service (no HTTP, no SQL)."""

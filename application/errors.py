@@ -1,0 +1,9 @@
+"""Application-level failures that are not domain refusals."""
+
+
+class ServiceBusy(Exception):
+    """A command kept colliding with concurrent writers or the store is unavailable;
+    nothing was recorded and the client may retry."""
+
+    def __init__(self, message: str = "The service is busy; retry shortly.") -> None:
+        super().__init__(message)

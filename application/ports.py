@@ -1,0 +1,123 @@
+"""Ports: the small abstract interfaces the application needs from the outside world.
+Each has one real adapter and one sandbox or fake in `adapters/` and the tests."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from uuid import UUID
+
+from domain.enums import Channel
+
+
+class Clock(ABC):
+    """Where the application reads the time (UTC), so tests can move it."""
+
+    @abstractmethod
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+
+
+class ExternalServiceUnavailable(Exception):
+    """An external service could not be reached or answered with an error; the step
+    stays pending and the worker retries it."""
+
+
+class BillingUnavailable(ExternalServiceUnavailable):
+    pass
+
+
+class ProvisionerUnavailable(ExternalServiceUnavailable):
+    pass
+
+
+class InvoiceNotFound(Exception):
+    def __init__(self, invoice_id: str) -> None:
+        super().__init__(f"No invoice {invoice_id} was found.")
+
+
+class InvoiceStatus(Enum):
+    DRAFT = "draft"
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+    UNCOLLECTIBLE = "uncollectible"
+
+
+@dataclass(frozen=True)
+class InvoiceOrder:
+    request_id: UUID
+    workspace_id: str
+    channel: Channel
+    amount: int
+    currency: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    url: str
+    status: InvoiceStatus
+    amount_due: int
+    amount_paid: int
+    request_id: UUID | None
+
+
+class Billing(ABC):
+    """The billing provider (Stripe, or the sandbox). Every call that creates or changes
+    something is idempotent per line request, so a retried step never bills twice."""
+
+    @abstractmethod
+    def create_invoice(self, order: InvoiceOrder) -> Invoice:
+        """Create (or return the already created) open invoice for one add-on request."""
+
+    @abstractmethod
+    def get_invoice(self, invoice_id: str) -> Invoice:
+        """Re-read an invoice; raises InvoiceNotFound for an unknown id."""
+
+    @abstractmethod
+    def void_invoice(self, invoice_id: str) -> Invoice:
+        """Void an open invoice; voiding a void invoice is a no-op."""
+
+    @abstractmethod
+    def refund(self, invoice_id: str, request_id: UUID) -> str:
+        """Refund the payment of a paid invoice; returns the refund id (same id on retry)."""
+
+
+@dataclass(frozen=True)
+class ProvisioningOrder:
+    request_id: UUID
+    workspace_id: str
+    channel: Channel
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    started_at: datetime
+
+
+class ProvisioningState(Enum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ProvisioningOutcome:
+    state: ProvisioningState
+    phone: str | None = None
+    email: str | None = None
+    provider_ref: str | None = None
+    reason: str | None = None
+
+
+class Provisioner(ABC):
+    """The system that actually sets a line up (a carrier, a mail host)."""
+
+    @abstractmethod
+    def provision(self, order: ProvisioningOrder) -> ProvisioningOutcome:
+        """Start or continue provisioning one line, idempotent per request id; called by
+        the worker until the outcome is no longer PENDING."""

@@ -1,0 +1,67 @@
+"""Provisioning steps: ask the provisioner, record activation or failure."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from application.app import LinesApp
+from application.ports import Provisioner, ProvisioningOrder, ProvisioningState
+from application.settlement import Settlement
+from domain.enums import LineState
+from domain.line_request import LineRequest
+
+
+class Provisioning:
+    """Moves requests in `provisioning` to `active` or `failed`."""
+
+    def __init__(self, app: LinesApp, provisioner: Provisioner, settlement: Settlement) -> None:
+        self.app = app
+        self.provisioner = provisioner
+        self.settlement = settlement
+
+    def advance(self, request_id: UUID) -> None:
+        """Ask the provisioner about one request in provisioning and record its answer."""
+        req = self.app.line_request(request_id)
+        if req.state is not LineState.PROVISIONING or req.provisioning_started_at is None:
+            return
+        outcome = self.provisioner.provision(
+            ProvisioningOrder(
+                request_id=req.id,
+                workspace_id=req.workspace_id,
+                channel=req.channel,
+                first_name=req.first_name,
+                last_name=req.last_name,
+                email=req.email,
+                phone=req.phone,
+                started_at=req.provisioning_started_at,
+            )
+        )
+        if outcome.state is ProvisioningState.ACTIVE:
+            self.activate(request_id, outcome.phone, outcome.email, outcome.provider_ref or "")
+        elif outcome.state is ProvisioningState.FAILED:
+            self.fail(request_id, outcome.reason or "provisioning failed")
+
+    def activate(
+        self, request_id: UUID, phone: str | None, email: str | None, provider_ref: str
+    ) -> LineRequest:
+        def decide(req: LineRequest) -> list[Aggregate]:
+            req.activate(phone=phone, email=email, provider_ref=provider_ref)
+            return [req]
+
+        return self.app.change_request(request_id, decide)
+
+    def fail(self, request_id: UUID, reason: str) -> LineRequest:
+        """Record the failure and free the slot; a paid add-on is then refunded."""
+
+        def decide(req: LineRequest) -> list[Aggregate]:
+            req.fail(reason)
+            ws = self.app.workspace(req.workspace_id)
+            ws.release_slot(req.id, req.channel)
+            return [ws, req]
+
+        req = self.app.change_request(request_id, decide)
+        if req.refund_due:
+            self.settlement.try_step(self.settlement.refund, request_id)
+        return req

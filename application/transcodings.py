@@ -1,0 +1,47 @@
+"""Transcodings for the domain's Enums: the library knows only UUID, Decimal, datetime."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from domain.enums import (
+    Billing,
+    Channel,
+    LineState,
+    LineType,
+    PaymentStatus,
+    Plan,
+    RequestSource,
+)
+
+DOMAIN_ENUMS: tuple[type[Enum], ...] = (
+    Billing,
+    Channel,
+    LineState,
+    LineType,
+    PaymentStatus,
+    Plan,
+    RequestSource,
+)
+
+
+class EnumAsValue(Transcoding):
+    """Stores an Enum member as its value, tagged with the Enum's name."""
+
+    def __init__(self, enum_type: type[Enum]) -> None:
+        self.type = enum_type
+        self.name = enum_type.__name__
+
+    def encode(self, obj: Any) -> Any:
+        return obj.value
+
+    def decode(self, data: Any) -> Any:
+        return self.type(data)
+
+
+def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
+    for enum_type in DOMAIN_ENUMS:
+        transcoder.register(EnumAsValue(enum_type))

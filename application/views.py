@@ -1,0 +1,72 @@
+"""What the queries answer: typed rows of the read models, and the read-model port."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from uuid import UUID
+
+from domain.enums import Billing, Channel, LineState, LineType, PaymentStatus, RequestSource
+
+
+@dataclass(frozen=True)
+class LineView:
+    id: UUID
+    workspace_id: str
+    first_name: str
+    last_name: str
+    phone: str | None
+    email: str | None
+    state: LineState
+    payment_status: PaymentStatus
+    billing: Billing
+    source: RequestSource
+    channel: Channel
+    line_type: LineType
+    payment_url: str | None
+    invoice_id: str | None
+    daily_new_conversations_limit: int
+    daily_total_messages_limit: int
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class WorkKind(Enum):
+    """Side effects still owed after a recorded decision."""
+
+    INVOICE = "invoice"
+    VOID = "void"
+    REFUND = "refund"
+    PROVISION = "provision"
+    RECONCILE = "reconcile"
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    kind: WorkKind
+    request_id: UUID
+    workspace_id: str
+
+
+class ReadModel(ABC):
+    """The projections, as the application sees them."""
+
+    @abstractmethod
+    def catch_up(self, position: int | None = None) -> int:
+        """Process the log at least up to `position` (None: the head); returns the position
+        reached. After it returns, queries on any process see that write."""
+
+    @abstractmethod
+    def get_line(self, workspace_id: str, request_id: UUID) -> LineView | None:
+        """One line request of the workspace, or None (also for another workspace's id)."""
+
+    @abstractmethod
+    def list_lines(self, workspace_id: str) -> list[LineView]:
+        """Every line request of the workspace, newest first."""
+
+    @abstractmethod
+    def pending_work(self, limit: int, include_reconcile: bool) -> list[WorkItem]:
+        """Requests whose side effects have not completed yet, oldest first."""

@@ -1,0 +1,1 @@
+"""Domain model of the Tuco Lines service: aggregates, events, plan rules, errors."""

@@ -1,0 +1,219 @@
+"""The LineRequest aggregate: one request for a line, from request to a terminal state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.enums import (
+    SLOT_HOLDING_STATES,
+    Billing,
+    Channel,
+    LineState,
+    LineType,
+    PaymentStatus,
+    RequestSource,
+)
+from domain.errors import InvalidTransition, MissingLineDetails
+
+
+class LineRequest(Aggregate):
+    """Each public method checks its rule and raises a specific error before the private
+    `@event` method records the past-tense event; replay runs only the mutation."""
+
+    @event("Requested")
+    def __init__(
+        self,
+        id: UUID,  # noqa: A002 (the library's name for a given aggregate id)
+        workspace_id: str,
+        channel: Channel,
+        line_type: LineType,
+        first_name: str,
+        last_name: str,
+        email: str | None,
+        phone: str | None,
+        billing: Billing,
+        price_amount: int | None,
+        currency: str | None,
+        source: RequestSource,
+        idempotency_key: str | None,
+        fingerprint: str,
+        daily_new_conversations_limit: int,
+        daily_total_messages_limit: int,
+    ):
+        self.workspace_id = workspace_id
+        self.channel = channel
+        self.line_type = line_type
+        self.first_name = first_name
+        self.last_name = last_name
+        self.email = email
+        self.phone = phone
+        self.billing = billing
+        self.price_amount = price_amount
+        self.currency = currency
+        self.source = source
+        self.idempotency_key = idempotency_key
+        self.fingerprint = fingerprint
+        self.daily_new_conversations_limit = daily_new_conversations_limit
+        self.daily_total_messages_limit = daily_total_messages_limit
+        # An included request has no lifecycle state until ProvisioningStarted, which is
+        # always saved in the same transaction.
+        self.state: LineState | None = (
+            LineState.AWAITING_PAYMENT if billing is Billing.ADDON else None
+        )
+        self.payment_status = (
+            PaymentStatus.PENDING if billing is Billing.ADDON else PaymentStatus.NOT_REQUIRED
+        )
+        self.invoice_id: str | None = None
+        self.payment_url: str | None = None
+        self.invoice_voided = False
+        self.amount_paid: int | None = None
+        self.refund_id: str | None = None
+        self.provisioning_started_at: datetime | None = None
+        self.provider_ref: str | None = None
+        self.failure_reason: str | None = None
+        self.canceled_by: str | None = None
+
+    # --- derived state -------------------------------------------------------------------
+
+    @property
+    def state_name(self) -> str:
+        return self.state.value if self.state else "requested"
+
+    @property
+    def holds_slot(self) -> bool:
+        return self.state in SLOT_HOLDING_STATES
+
+    @property
+    def needs_invoice(self) -> bool:
+        return self.state is LineState.AWAITING_PAYMENT and self.invoice_id is None
+
+    @property
+    def needs_void(self) -> bool:
+        return (
+            self.state is LineState.CANCELED
+            and self.invoice_id is not None
+            and not self.invoice_voided
+            and self.payment_status is PaymentStatus.VOID
+        )
+
+    @property
+    def refund_due(self) -> bool:
+        return self.payment_status is PaymentStatus.PAID and self.state in (
+            LineState.FAILED,
+            LineState.CANCELED,
+        )
+
+    def _refuse(self, action: str) -> InvalidTransition:
+        return InvalidTransition(action, self.state_name)
+
+    # --- invoice -------------------------------------------------------------------------
+
+    def record_invoice(self, invoice_id: str, url: str) -> bool:
+        """Record the invoice created for this request; False if it is already recorded.
+        A canceled request still records it, so that the invoice can be voided."""
+        if self.invoice_id == invoice_id:
+            return False
+        if self.invoice_id is not None or self.state not in (
+            LineState.AWAITING_PAYMENT,
+            LineState.CANCELED,
+        ):
+            raise self._refuse("record an invoice for")
+        self._invoiced(invoice_id=invoice_id, url=url)
+        return True
+
+    @event("Invoiced")
+    def _invoiced(self, invoice_id: str, url: str) -> None:
+        self.invoice_id = invoice_id
+        self.payment_url = url
+
+    def record_void(self, invoice_id: str) -> None:
+        if not self.needs_void or invoice_id != self.invoice_id:
+            raise self._refuse("void the invoice of")
+        self._invoice_voided(invoice_id=invoice_id)
+
+    @event("InvoiceVoided")
+    def _invoice_voided(self, invoice_id: str) -> None:
+        self.invoice_voided = True
+
+    # --- payment -------------------------------------------------------------------------
+
+    def record_payment(self, invoice_id: str, amount: int, at: datetime) -> bool:
+        """Record a payment reported by the billing provider. Awaiting payment: the request
+        moves on to provisioning. Canceled: the payment is recorded so it gets refunded.
+        False when this payment is already recorded (duplicate or late delivery)."""
+        if self.payment_status in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
+            return False
+        if self.state not in (LineState.AWAITING_PAYMENT, LineState.CANCELED):
+            raise self._refuse("record a payment for")
+        self._paid(invoice_id=invoice_id, amount=amount)
+        if self.state is LineState.AWAITING_PAYMENT:
+            self._provisioning_started(at=at)
+        return True
+
+    @event("Paid")
+    def _paid(self, invoice_id: str, amount: int) -> None:
+        self.invoice_id = invoice_id
+        self.amount_paid = amount
+        self.payment_status = PaymentStatus.PAID
+
+    def record_refund(self, refund_id: str, amount: int) -> None:
+        if not self.refund_due:
+            raise self._refuse("refund")
+        self._refunded(refund_id=refund_id, amount=amount)
+
+    @event("Refunded")
+    def _refunded(self, refund_id: str, amount: int) -> None:
+        self.refund_id = refund_id
+        self.payment_status = PaymentStatus.REFUNDED
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start_provisioning(self, at: datetime) -> None:
+        """Only for an included request, in the same save as Requested; a paid add-on
+        starts provisioning inside record_payment."""
+        if self.state is not None or self.billing is not Billing.INCLUDED:
+            raise self._refuse("start provisioning")
+        self._provisioning_started(at=at)
+
+    @event("ProvisioningStarted")
+    def _provisioning_started(self, at: datetime) -> None:
+        self.state = LineState.PROVISIONING
+        self.provisioning_started_at = at
+
+    def activate(self, phone: str | None, email: str | None, provider_ref: str) -> None:
+        if self.state is not LineState.PROVISIONING:
+            raise self._refuse("activate")
+        if self.channel is Channel.PHONE and (phone or self.phone) is None:
+            raise MissingLineDetails("phone", "A phone line needs its assigned phone number.")
+        self._activated(phone=phone, email=email, provider_ref=provider_ref)
+
+    @event("Activated")
+    def _activated(self, phone: str | None, email: str | None, provider_ref: str) -> None:
+        self.state = LineState.ACTIVE
+        self.phone = phone if phone is not None else self.phone
+        self.email = email if email is not None else self.email
+        self.provider_ref = provider_ref
+
+    def fail(self, reason: str) -> None:
+        if self.state is not LineState.PROVISIONING:
+            raise self._refuse("fail")
+        self._provisioning_failed(reason=reason)
+
+    @event("ProvisioningFailed")
+    def _provisioning_failed(self, reason: str) -> None:
+        self.state = LineState.FAILED
+        self.failure_reason = reason
+
+    def cancel(self, by: str, reason: str) -> None:
+        if self.state is not LineState.AWAITING_PAYMENT:
+            raise self._refuse("cancel")
+        self._canceled(by=by, reason=reason)
+
+    @event("Canceled")
+    def _canceled(self, by: str, reason: str) -> None:
+        self.state = LineState.CANCELED
+        self.canceled_by = by
+        self.payment_status = PaymentStatus.VOID

@@ -1,0 +1,124 @@
+"""The `lines` projection: one row per line request, as the LINE object shows it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select
+
+from domain.enums import Billing, LineState, PaymentStatus
+from projections.schema import line_views
+
+Row = dict[str, Any]
+_UPDATABLE = [c.name for c in line_views.columns if c.name != "id"]
+
+
+class LinesProjection:
+    """Folds LineRequest events into `line_views` rows, a batch at a time."""
+
+    name = "lines"
+    topic_prefix = "domain.line_request:LineRequest."
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Callable[[Row, Any], None]] = {
+            "Requested": self._requested,
+            "Invoiced": self._invoiced,
+            "Paid": self._paid,
+            "ProvisioningStarted": self._set_state(LineState.PROVISIONING),
+            "Activated": self._activated,
+            "ProvisioningFailed": self._set_state(LineState.FAILED),
+            "Canceled": self._canceled,
+            "InvoiceVoided": self._invoice_voided,
+            "Refunded": self._refunded,
+        }
+
+    def wants(self, topic: str) -> bool:
+        return topic.startswith(self.topic_prefix)
+
+    def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        """Apply (position, event) pairs in log order, in the caller's transaction."""
+        ids = {str(e.originator_id) for _, e in events}
+        stored = {
+            r["id"]: dict(r)
+            for r in conn.execute(select(line_views).where(line_views.c.id.in_(ids))).mappings()
+        }
+        rows: dict[str, Row] = dict(stored)
+        for position, e in events:
+            key = str(e.originator_id)
+            row = rows.setdefault(key, {"id": key, "seq": position})
+            handler = self.handlers.get(type(e).__name__)
+            if handler is not None:
+                handler(row, e)
+            row["version"] = e.originator_version
+            row["updated_at"] = e.timestamp
+        new = [r for k, r in rows.items() if k not in stored and "workspace_id" in r]
+        changed = [r for k, r in rows.items() if k in stored]
+        if new:
+            conn.execute(line_views.insert(), new)
+        if changed:
+            stmt = (
+                line_views.update()
+                .where(line_views.c.id == bindparam("_id"))
+                .values({c: bindparam(c) for c in _UPDATABLE})
+            )
+            conn.execute(stmt, [{"_id": r["id"], **{c: r[c] for c in _UPDATABLE}} for r in changed])
+
+    @staticmethod
+    def _requested(row: Row, e: Any) -> None:
+        addon = e.billing is Billing.ADDON
+        row.update(
+            workspace_id=e.workspace_id,
+            first_name=e.first_name,
+            last_name=e.last_name,
+            phone=e.phone,
+            email=e.email,
+            # An included request is always saved together with ProvisioningStarted.
+            state=(LineState.AWAITING_PAYMENT if addon else LineState.PROVISIONING).value,
+            payment_status=(PaymentStatus.PENDING if addon else PaymentStatus.NOT_REQUIRED).value,
+            billing=e.billing.value,
+            source=e.source.value,
+            channel=e.channel.value,
+            line_type=e.line_type.value,
+            payment_url=None,
+            invoice_id=None,
+            invoice_voided=False,
+            daily_new_conversations_limit=e.daily_new_conversations_limit,
+            daily_total_messages_limit=e.daily_total_messages_limit,
+            created_at=e.timestamp,
+        )
+
+    @staticmethod
+    def _set_state(state: LineState) -> Callable[[Row, Any], None]:
+        def handler(row: Row, e: Any) -> None:
+            row["state"] = state.value
+
+        return handler
+
+    @staticmethod
+    def _invoiced(row: Row, e: Any) -> None:
+        row.update(invoice_id=e.invoice_id, payment_url=e.url)
+
+    @staticmethod
+    def _paid(row: Row, e: Any) -> None:
+        row.update(invoice_id=e.invoice_id, payment_status=PaymentStatus.PAID.value)
+
+    @staticmethod
+    def _activated(row: Row, e: Any) -> None:
+        row["state"] = LineState.ACTIVE.value
+        if e.phone is not None:
+            row["phone"] = e.phone
+        if e.email is not None:
+            row["email"] = e.email
+
+    @staticmethod
+    def _canceled(row: Row, e: Any) -> None:
+        row.update(state=LineState.CANCELED.value, payment_status=PaymentStatus.VOID.value)
+
+    @staticmethod
+    def _invoice_voided(row: Row, e: Any) -> None:
+        row["invoice_voided"] = True
+
+    @staticmethod
+    def _refunded(row: Row, e: Any) -> None:
+        row["payment_status"] = PaymentStatus.REFUNDED.value

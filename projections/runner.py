@@ -1,0 +1,95 @@
+"""Advances a projection over the event log: rows and tracked position in one transaction."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from projections.schema import positions
+
+
+class EventLog(Protocol):
+    """The part of the event store a projection reads."""
+
+    def select(self, after: int, limit: int) -> Sequence[tuple[int, str, Any]]:
+        """Up to `limit` (position, topic, decoder) after `after`, in log order."""
+        ...
+
+    def head(self) -> int: ...
+
+
+class Projection(Protocol):
+    name: str
+
+    def wants(self, topic: str) -> bool: ...
+
+    def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None: ...
+
+
+def read_position(conn: Connection, name: str) -> int:
+    value = conn.execute(select(positions.c.position).where(positions.c.name == name)).scalar()
+    return int(value or 0)
+
+
+def write_position(conn: Connection, name: str, position: int) -> None:
+    dialect = conn.dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(positions)
+    conn.execute(
+        insert.values(name=name, position=position).on_conflict_do_update(
+            index_elements=[positions.c.name], set_={"position": position}
+        )
+    )
+
+
+class ProjectionRunner:
+    """Only one transaction at a time may advance a projection, whichever process runs it:
+    SQLite's write lock (BEGIN IMMEDIATE) or a PostgreSQL advisory lock serialises them, and
+    the position is read inside the lock, so no two processes ever apply the same event."""
+
+    def __init__(
+        self, projection: Projection, log: EventLog, write_engine: Engine, read_engine: Engine,
+        batch: int = 1000,
+    ) -> None:
+        self.projection = projection
+        self.log = log
+        self.write_engine = write_engine
+        self.read_engine = read_engine
+        self.batch = batch
+        self._lock_key = zlib.crc32(f"projection:{projection.name}".encode())
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    def position(self) -> int:
+        with self.read_engine.connect() as conn:
+            return read_position(conn, self.name)
+
+    def catch_up(self, target: int | None = None) -> int:
+        """Advance until `target` (default: the head when called) is processed."""
+        reached = self.position()
+        goal = self.log.head() if target is None else target
+        while reached < goal:
+            reached, more = self._advance_one_batch()
+            if not more:
+                break
+        return reached
+
+    def _advance_one_batch(self) -> tuple[int, bool]:
+        with self.write_engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self._lock_key})
+            start = read_position(conn, self.name)
+            notes = self.log.select(start, self.batch)
+            if not notes:
+                return start, False
+            wanted = [(pos, decode()) for pos, topic, decode in notes if self.projection.wants(topic)]
+            if wanted:
+                self.projection.apply(conn, wanted)
+            last = notes[-1][0]
+            write_position(conn, self.name, last)
+            return last, len(notes) == self.batch

@@ -1,0 +1,51 @@
+"""Tables of the read models and of their tracked positions."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+positions = Table(
+    "projection_positions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+line_views = Table(
+    "line_views",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workspace_id", String(200), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("phone", String(32)),
+    Column("email", String(320)),
+    Column("state", String(32), nullable=False),
+    Column("payment_status", String(32), nullable=False),
+    Column("billing", String(16), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("line_type", String(16), nullable=False),
+    Column("payment_url", String(2000)),
+    Column("invoice_id", String(255)),
+    Column("invoice_voided", Boolean, nullable=False, default=False),
+    Column("daily_new_conversations_limit", Integer, nullable=False),
+    Column("daily_total_messages_limit", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_line_views_workspace_seq", "workspace_id", "seq"),
+    Index("ix_line_views_state", "state"),
+)
