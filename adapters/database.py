@@ -38,7 +38,9 @@ def open_database(database_url: str, timeout: float = 5.0, pool_size: int = 5) -
         return _sqlite(url, timeout)
     if backend == "postgresql":
         return _postgres(url, timeout, pool_size)
-    raise ConfigError(f"Unsupported TUCO_DATABASE_URL backend {backend!r}: use sqlite or postgresql")
+    raise ConfigError(
+        f"Unsupported TUCO_DATABASE_URL backend {backend!r}: use sqlite or postgresql"
+    )
 
 
 def _sqlite(url: URL, timeout: float) -> Database:
@@ -103,7 +105,10 @@ def _postgres(url: URL, timeout: float, pool_size: int) -> Database:
         env["POSTGRES_SCHEMA"] = schema
         connect_args["options"] = f"-csearch_path={schema}"
     engine = create_engine(
-        url, pool_size=pool_size, pool_pre_ping=True, pool_timeout=timeout,
+        url,
+        pool_size=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=timeout,
         connect_args=connect_args,
     )
     return Database(url=url, event_store_env=env, write_engine=engine, read_engine=engine)

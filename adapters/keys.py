@@ -25,7 +25,9 @@ class SqlKeyStore(KeyStore):
         with self.write_engine.begin() as conn:
             conn.execute(
                 api_keys.insert().values(
-                    key_hash=key_hash, prefix=prefix, workspace_id=workspace_id,
+                    key_hash=key_hash,
+                    prefix=prefix,
+                    workspace_id=workspace_id,
                     created_at=created_at,
                 )
             )

@@ -44,10 +44,14 @@ class SandboxBilling(Billing):
             with self.write_engine.begin() as conn:
                 conn.execute(
                     sandbox_invoices.insert().values(
-                        id=invoice_id, request_id=str(order.request_id),
-                        workspace_id=order.workspace_id, description=order.description,
-                        amount=order.amount, currency=order.currency,
-                        status=InvoiceStatus.OPEN.value, amount_paid=0,
+                        id=invoice_id,
+                        request_id=str(order.request_id),
+                        workspace_id=order.workspace_id,
+                        description=order.description,
+                        amount=order.amount,
+                        currency=order.currency,
+                        status=InvoiceStatus.OPEN.value,
+                        amount_paid=0,
                         created_at=self.clock.now(),
                     )
                 )
@@ -89,8 +93,10 @@ class SandboxBilling(Billing):
         if invoice.status is not InvoiceStatus.OPEN:
             raise InvoiceNotPayable(invoice_id, invoice.status.value)
         self._transition(
-            invoice_id, InvoiceStatus.OPEN,
-            status=InvoiceStatus.PAID.value, amount_paid=invoice.amount_due,
+            invoice_id,
+            InvoiceStatus.OPEN,
+            status=InvoiceStatus.PAID.value,
+            amount_paid=invoice.amount_due,
         )
         return self.get_invoice(invoice_id)
 

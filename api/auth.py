@@ -32,4 +32,6 @@ def authenticate(request: Request, keys: ApiKeys) -> Caller:
     workspace_id = keys.authenticate(token)
     if workspace_id is None:
         raise Unauthorized("The API key is not valid or has been revoked.")
-    return Caller(workspace_id=workspace_id, source=RequestSource.API, actor=f"api_key:{token[:12]}")
+    return Caller(
+        workspace_id=workspace_id, source=RequestSource.API, actor=f"api_key:{token[:12]}"
+    )

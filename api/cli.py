@@ -116,7 +116,11 @@ def serve(a: argparse.Namespace) -> int:
     os.environ["TUCO_RUN_WORKER"] = "0" if a.no_worker else "1"
     Settings.from_env()  # fail fast on bad configuration
     uvicorn.run(
-        "api.app:app_factory", factory=True, host=a.host, port=a.port, workers=a.workers,
+        "api.app:app_factory",
+        factory=True,
+        host=a.host,
+        port=a.port,
+        workers=a.workers,
         log_level=os.environ.get("TUCO_LOG_LEVEL", "info").lower(),
     )
     return 0
@@ -131,16 +135,16 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=os.environ.get("TUCO_LOG_LEVEL", "WARNING").upper())
+    handler: Handler = args.handler
     try:
-        if args.handler is serve:
+        if args.command == "serve":
             return serve(args)
         services = build()
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
     try:
-        code: int = args.handler(services, args)
-        return code
+        return handler(services, args)
     except DomainError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

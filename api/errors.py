@@ -92,8 +92,7 @@ async def handle_known(request: Request, exc: Exception) -> Response:
 async def handle_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)  # registered for HTTPException only
     code = HTTP_CODES.get(exc.status_code, "error")
-    return JSON(error_body(code, str(exc.detail)), status_code=exc.status_code,
-                headers=exc.headers)
+    return JSON(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

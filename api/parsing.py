@@ -16,11 +16,17 @@ from domain.errors import NotFound
 MAX_BODY_BYTES = 64 * 1024
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # Pragmatic address check: one @, a dotted domain, no spaces or control characters.
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 LINE_REQUEST_FIELDS = {
-    "requestedChannelType", "requestedLineType", "firstName", "lastName", "email", "phone",
+    "requestedChannelType",
+    "requestedLineType",
+    "firstName",
+    "lastName",
+    "email",
+    "phone",
 }
 
 

@@ -85,7 +85,7 @@ class LinesApp(Application[UUID]):
 
     def find_request(self, request_id: UUID) -> LineRequest | None:
         try:
-            req = self.repository.get(request_id)
+            req: object = self.repository.get(request_id)
         except AggregateNotFoundError:
             return None
         return req if isinstance(req, LineRequest) else None

@@ -37,7 +37,9 @@ class Settlement:
                 channel=req.channel,
                 amount=req.price_amount or 0,
                 currency=req.currency or "usd",
-                description=f"Additional {req.channel.value} line: {req.first_name} {req.last_name}",
+                description=(
+                    f"Additional {req.channel.value} line: {req.first_name} {req.last_name}"
+                ),
             )
         )
 

@@ -64,7 +64,9 @@ class Worker:
             done += 1
         return done
 
-    def run_forever(self, stop: threading.Event, interval: float, is_leader: Callable[[], bool]) -> None:
+    def run_forever(
+        self, stop: threading.Event, interval: float, is_leader: Callable[[], bool]
+    ) -> None:
         """Sweep every `interval` seconds (sooner when woken) while this process leads."""
         while not stop.is_set():
             if is_leader():

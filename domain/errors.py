@@ -33,9 +33,7 @@ class LineLimitReached(DomainError):
 class PaymentPending(DomainError):
     def __init__(self, request_id: UUID) -> None:
         self.request_id = request_id
-        super().__init__(
-            f"Line request {request_id} is awaiting payment; pay or cancel it first."
-        )
+        super().__init__(f"Line request {request_id} is awaiting payment; pay or cancel it first.")
 
 
 class InvalidTransition(DomainError):
@@ -47,9 +45,7 @@ class InvalidTransition(DomainError):
 
 class IdempotencyConflict(DomainError):
     def __init__(self, key: str) -> None:
-        super().__init__(
-            f"Idempotency-Key {key!r} was already used with a different request body."
-        )
+        super().__init__(f"Idempotency-Key {key!r} was already used with a different request body.")
 
 
 class NotFound(DomainError):

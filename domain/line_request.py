@@ -26,7 +26,7 @@ class LineRequest(Aggregate):
     @event("Requested")
     def __init__(
         self,
-        id: UUID,  # noqa: A002 (the library's name for a given aggregate id)
+        id: UUID,
         workspace_id: str,
         channel: Channel,
         line_type: LineType,

@@ -51,7 +51,11 @@ class ProjectionRunner:
     the position is read inside the lock, so no two processes ever apply the same event."""
 
     def __init__(
-        self, projection: Projection, log: EventLog, write_engine: Engine, read_engine: Engine,
+        self,
+        projection: Projection,
+        log: EventLog,
+        write_engine: Engine,
+        read_engine: Engine,
         batch: int = 1000,
     ) -> None:
         self.projection = projection
@@ -87,7 +91,9 @@ class ProjectionRunner:
             notes = self.log.select(start, self.batch)
             if not notes:
                 return start, False
-            wanted = [(pos, decode()) for pos, topic, decode in notes if self.projection.wants(topic)]
+            wanted = [
+                (pos, decode()) for pos, topic, decode in notes if self.projection.wants(topic)
+            ]
             if wanted:
                 self.projection.apply(conn, wanted)
             last = notes[-1][0]

@@ -1,0 +1,1 @@
+"""Test support: fakes for the ports and database fixtures."""
