@@ -1,0 +1,584 @@
+"""Stateful property test of the line-request lifecycle (SPEC §2, §3, §6).
+
+The machine drives the application services (not HTTP) with the sandbox adapters on a
+SQLite file. Every invariant is computed from the event log: `LogAudit` folds the global
+notification log on its own (with the SPEC's plan table, not the domain's), and the checks
+reload aggregates through the repository and the event store.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+from uuid import UUID
+
+import hypothesis.strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
+from sqlalchemy import select
+
+from adapters.config import Settings
+from adapters.sandbox_billing import InvoiceNotPayable
+from adapters.schema import sandbox_invoices
+from api.bootstrap import build
+from application.commands import RequestLine
+from application.views import LineView
+from domain.enums import (
+    Billing,
+    Channel,
+    LineState,
+    LineType,
+    PaymentStatus,
+    Plan,
+    RequestSource,
+)
+from domain.errors import (
+    ChannelNotAvailable,
+    DomainError,
+    IdempotencyConflict,
+    InvalidOverride,
+    InvalidTransition,
+    LineLimitReached,
+    MissingLineDetails,
+    PaymentPending,
+    SubscriptionRequired,
+)
+from domain.ids import line_request_id
+from domain.line_request import LineRequest
+from domain.workspace import Workspace
+from tests.support.fakes import FakeClock
+
+WORKSPACES = ("ws_a", "ws_b", "ws_c")
+KEYS = ("k1", "k2", "k3")
+REQUEST_REFUSALS = (
+    SubscriptionRequired,
+    ChannelNotAvailable,
+    PaymentPending,
+    LineLimitReached,
+    IdempotencyConflict,
+)
+HOLDING = {LineState.AWAITING_PAYMENT, LineState.PROVISIONING, LineState.ACTIVE}
+TERMINAL = {LineState.ACTIVE, LineState.FAILED, LineState.CANCELED}
+REPLAY = "replay"
+
+# SPEC §2 read as data: (included, max), max None = unlimited paid add-ons.
+SPEC_PLANS: dict[tuple[Plan, Channel], tuple[int, int | None]] = {
+    (Plan.MINI, Channel.PHONE): (0, 0),
+    (Plan.MINI, Channel.EMAIL): (1, None),
+    (Plan.STARTER, Channel.PHONE): (1, 1),
+    (Plan.STARTER, Channel.EMAIL): (0, None),
+    (Plan.GROWTH, Channel.PHONE): (2, None),
+    (Plan.GROWTH, Channel.EMAIL): (0, None),
+}
+
+
+# --- an independent fold of the whole event log ----------------------------------------
+
+
+@dataclass
+class WsModel:
+    plan: Plan
+    active: bool
+    overrides: dict[Channel, tuple[int | None, int | None]] = field(default_factory=dict)
+
+    def allowance(self, channel: Channel) -> tuple[int, int | None]:
+        included, limit = SPEC_PLANS[(self.plan, channel)]
+        if channel in self.overrides:
+            o_included, o_max = self.overrides[channel]
+            included = included if o_included is None else o_included
+            if o_max is not None:
+                limit = max(o_max, included)
+            elif limit is not None:
+                limit = max(limit, included)
+        return included, limit
+
+
+@dataclass
+class ReqModel:
+    workspace_id: str
+    channel: Channel
+    billing: Billing
+    fingerprint: str
+    phone: str | None
+    state: LineState | None
+    payment: PaymentStatus
+    invoice_id: str | None = None
+
+
+class LogAudit:
+    """Folds the notification log incrementally and asserts, event by event, the rules
+    that the log must show: admission decisions (inv. 2), one awaiting payment per
+    workspace (inv. 1), legal transitions only (inv. 3) and Paid before provisioning an
+    add-on (inv. 5)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.position = 0
+        self.workspaces: dict[UUID, WsModel] = {}
+        self.ws_names: dict[str, UUID] = {}
+        self.requests: dict[UUID, ReqModel] = {}
+        self.admitted: dict[UUID, tuple[Channel, Billing]] = {}
+
+    def sync(self) -> None:
+        while True:
+            notes = self.app.recorder.select_notifications(
+                self.position, 500, inclusive_of_start=False
+            )
+            for n in notes:
+                self.apply(self.app.mapper.to_domain_event(n))
+                self.position = n.id
+            if len(notes) < 500:
+                return
+
+    # --- queries of the folded state ---------------------------------------------------
+
+    def ws(self, name: str) -> WsModel:
+        return self.workspaces[self.ws_names[name]]
+
+    def held(self, name: str, channel: Channel) -> int:
+        return sum(
+            1
+            for r in self.requests.values()
+            if r.workspace_id == name and r.channel is channel and r.state in HOLDING
+        )
+
+    def awaiting(self, name: str) -> list[UUID]:
+        return [
+            rid
+            for rid, r in self.requests.items()
+            if r.workspace_id == name and r.state is LineState.AWAITING_PAYMENT
+        ]
+
+    def ids(self, pred: Callable[[ReqModel], bool]) -> list[UUID]:
+        return sorted((rid for rid, r in self.requests.items() if pred(r)), key=str)
+
+    def decision(self, name: str, channel: Channel) -> Billing | type[DomainError]:
+        """SPEC §2: how a new request is decided, or the refusal expected."""
+        ws = self.ws(name)
+        if not ws.active:
+            return SubscriptionRequired
+        included, limit = ws.allowance(channel)
+        if limit == 0:
+            return ChannelNotAvailable
+        if self.awaiting(name):
+            return PaymentPending
+        held = self.held(name, channel)
+        if held < included:
+            return Billing.INCLUDED
+        if limit is None or held < limit:
+            return Billing.ADDON
+        return LineLimitReached
+
+    def expect(self, cmd: RequestLine) -> Billing | type[DomainError] | str:
+        if cmd.idempotency_key is not None:
+            first = self.requests.get(line_request_id(cmd.workspace_id, cmd.idempotency_key))
+            if first is not None:
+                return REPLAY if first.fingerprint == cmd.fingerprint() else IdempotencyConflict
+        return self.decision(cmd.workspace_id, cmd.channel)
+
+    # --- the fold ------------------------------------------------------------------------
+
+    def apply(self, e: Any) -> None:
+        kind = type(e).__qualname__
+        if kind.startswith("Workspace."):
+            self.apply_workspace(kind.removeprefix("Workspace."), e)
+        elif kind.startswith("LineRequest."):
+            self.apply_request(kind.removeprefix("LineRequest."), e)
+            for name in self.ws_names:
+                assert len(self.awaiting(name)) <= 1, f"inv 1: {name} has two awaiting payment"
+
+    def apply_workspace(self, kind: str, e: Any) -> None:
+        if kind == "Created":
+            self.workspaces[e.originator_id] = WsModel(e.plan, e.subscription_active)
+            self.ws_names[e.workspace_id] = e.originator_id
+            return
+        ws = self.workspaces[e.originator_id]
+        if kind == "PlanChanged":
+            ws.plan = e.plan
+        elif kind == "SubscriptionChanged":
+            ws.active = e.active
+        elif kind == "OverrideSet":
+            if e.included is None and e.max is None:
+                ws.overrides.pop(e.channel, None)
+            else:
+                ws.overrides[e.channel] = (e.included, e.max)
+        elif kind == "LineAdmitted":
+            self.admitted[e.request_id] = (e.channel, e.billing)
+
+    def apply_request(self, kind: str, e: Any) -> None:
+        rid = e.originator_id
+        if kind == "Requested":
+            assert rid not in self.requests
+            decided = self.decision(e.workspace_id, e.channel)
+            assert decided is e.billing, f"inv 2: admitted as {e.billing}, SPEC says {decided}"
+            assert self.admitted.pop(rid, None) == (e.channel, e.billing), "no LineAdmitted"
+            addon = e.billing is Billing.ADDON
+            self.requests[rid] = ReqModel(
+                workspace_id=e.workspace_id,
+                channel=e.channel,
+                billing=e.billing,
+                fingerprint=e.fingerprint,
+                phone=e.phone,
+                state=LineState.AWAITING_PAYMENT if addon else None,
+                payment=PaymentStatus.PENDING if addon else PaymentStatus.NOT_REQUIRED,
+            )
+            return
+        r = self.requests[rid]
+        before = r.state
+        if kind == "ProvisioningStarted":
+            if before is LineState.AWAITING_PAYMENT:
+                assert r.payment is PaymentStatus.PAID, "inv 5: provisioning without Paid"
+            else:
+                assert before is None and r.billing is Billing.INCLUDED, f"started from {before}"
+            r.state = LineState.PROVISIONING
+        elif kind in ("Activated", "ProvisioningFailed"):
+            assert before is LineState.PROVISIONING, f"{kind} from {before}"
+            r.state = LineState.ACTIVE if kind == "Activated" else LineState.FAILED
+        elif kind == "Canceled":
+            assert before is LineState.AWAITING_PAYMENT, f"Canceled from {before}"
+            r.state, r.payment = LineState.CANCELED, PaymentStatus.VOID
+        elif kind == "Paid":
+            assert before in (LineState.AWAITING_PAYMENT, LineState.CANCELED), f"Paid in {before}"
+            assert r.payment not in (PaymentStatus.PAID, PaymentStatus.REFUNDED), "paid twice"
+            r.payment, r.invoice_id = PaymentStatus.PAID, e.invoice_id
+        elif kind == "Refunded":
+            assert r.payment is PaymentStatus.PAID, f"refund of {r.payment}"
+            assert before in (LineState.FAILED, LineState.CANCELED), f"refund in {before}"
+            r.payment = PaymentStatus.REFUNDED
+        elif kind == "Invoiced":
+            assert r.invoice_id is None, "invoiced twice"
+            r.invoice_id = e.invoice_id
+
+
+def fold(events: list[Any]) -> Any:
+    aggregate = None
+    for e in events:
+        aggregate = e.mutate(aggregate)
+    return aggregate
+
+
+def snapshot(req: LineRequest) -> tuple[Any, ...]:
+    return (
+        req.version,
+        req.state,
+        req.payment_status,
+        req.billing,
+        req.channel,
+        req.invoice_id,
+        req.invoice_voided,
+        req.amount_paid,
+        req.refund_id,
+    )
+
+
+# --- the machine ------------------------------------------------------------------------
+
+
+class LifecycleMachine(RuleBasedStateMachine):
+    requests = Bundle("requests")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = tempfile.mkdtemp(prefix="tuco-props-")
+        self.s = build(
+            Settings(
+                database_url=f"sqlite:///{self.dir}/t.db",
+                public_url="http://t",
+                sandbox_provision_seconds=0,
+            ),
+            clock=FakeClock(),
+        )
+        self.audit = LogAudit(self.s.app)
+        self.terminal: dict[UUID, LineState] = {}
+
+    def teardown(self) -> None:
+        self.s.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def head(self) -> int:
+        return self.s.app.recorder.max_notification_id() or 0
+
+    def attempt(
+        self, fn: Callable[[], Any], *refusals: type[Exception]
+    ) -> tuple[Any, Exception | None]:
+        """Run a command; a refusal (inv. 7) must have recorded nothing."""
+        before = self.head()
+        try:
+            return fn(), None
+        except refusals as e:
+            assert self.head() == before, f"{type(e).__name__} refused but recorded events"
+            return None, e
+
+    def model(self, rid: UUID) -> ReqModel:
+        """A copy of the request as the log shows it now."""
+        self.audit.sync()
+        return replace(self.audit.requests[rid])
+
+    def draw_request(self, data: st.DataObject, pred: Callable[[ReqModel], bool]) -> UUID:
+        return data.draw(st.sampled_from(self.audit.ids(pred)))
+
+    def has(self, pred: Callable[[ReqModel], bool]) -> bool:
+        self.audit.sync()
+        return bool(self.audit.ids(pred))
+
+    def invoice(self, invoice_id: str) -> Any:
+        t = sandbox_invoices.c
+        with self.s.database.read_engine.connect() as conn:
+            return conn.execute(select(sandbox_invoices).where(t.id == invoice_id)).one()
+
+    # --- setup -------------------------------------------------------------------------
+
+    @initialize(plans=st.lists(st.sampled_from(Plan), min_size=3, max_size=3))
+    def create_workspaces(self, plans: list[Plan]) -> None:
+        for name, plan in zip(WORKSPACES, plans, strict=True):
+            self.s.workspaces.create(name, plan, name, True)
+
+    # --- line requests -----------------------------------------------------------------
+
+    @rule(
+        target=requests,
+        ws=st.sampled_from(WORKSPACES),
+        channel=st.sampled_from(Channel),
+        first=st.sampled_from(["Ana", "Bo"]),
+        phone=st.sampled_from([None, "+12025550100"]),
+        key=st.none() | st.sampled_from(KEYS),
+    )
+    def request_line(
+        self, ws: str, channel: Channel, first: str, phone: str | None, key: str | None
+    ) -> Any:
+        email = f"{first.lower()}@example.test" if channel is Channel.EMAIL else None
+        cmd = RequestLine(
+            workspace_id=ws,
+            channel=channel,
+            line_type=LineType.PURCHASED,
+            first_name=first,
+            last_name="Doe",
+            email=email,
+            phone=phone if channel is Channel.PHONE else None,
+            source=RequestSource.API,
+            idempotency_key=key,
+        )
+        self.audit.sync()
+        expected = self.audit.expect(cmd)
+        awaiting = self.audit.awaiting(ws)
+        before = self.head()
+        view, error = self.attempt(lambda: self.s.requests.request_line(cmd), *REQUEST_REFUSALS)
+        if error is not None:
+            assert type(error) is expected, f"refused {error!r}, expected {expected}"
+            if isinstance(error, PaymentPending):
+                assert [error.request_id] == awaiting
+            return multiple()
+        assert isinstance(view, LineView)
+        if expected == REPLAY:
+            assert self.head() == before, "an idempotent replay recorded events"
+            assert view.id == line_request_id(ws, key)
+            return multiple()
+        assert view.billing is expected, f"decided {view.billing}, SPEC says {expected}"
+        if expected is Billing.ADDON:
+            assert view.state is LineState.AWAITING_PAYMENT and view.payment_url is not None
+        else:
+            assert view.state is LineState.PROVISIONING and view.payment_url is None
+        return multiple(view.id)
+
+    @rule(req=requests)
+    def cancel(self, req: UUID) -> None:
+        r = self.model(req)
+        _, error = self.attempt(
+            lambda: self.s.requests.cancel(r.workspace_id, req, "test"), InvalidTransition
+        )
+        assert (error is None) == (r.state is LineState.AWAITING_PAYMENT), error
+
+    @rule(req=requests, phone=st.sampled_from([None, "+12025550199"]))
+    def activate(self, req: UUID, phone: str | None) -> None:
+        r = self.model(req)
+        _, error = self.attempt(
+            lambda: self.s.provisioning.activate(req, phone, None, "manual"),
+            InvalidTransition,
+            MissingLineDetails,
+        )
+        if r.state is not LineState.PROVISIONING:
+            assert isinstance(error, InvalidTransition), error
+        elif r.channel is Channel.PHONE and phone is None and r.phone is None:
+            assert isinstance(error, MissingLineDetails), error
+        else:
+            assert error is None
+
+    @rule(req=requests)
+    def fail(self, req: UUID) -> None:
+        r = self.model(req)
+        _, error = self.attempt(
+            lambda: self.s.provisioning.fail(req, "carrier said no"), InvalidTransition
+        )
+        assert (error is None) == (r.state is LineState.PROVISIONING), error
+
+    # --- payments ----------------------------------------------------------------------
+
+    @precondition(lambda self: self.has(lambda r: r.state is LineState.AWAITING_PAYMENT))
+    @rule(data=st.data(), notify=st.booleans())
+    def pay(self, data: st.DataObject, notify: bool) -> None:
+        """The customer pays on the sandbox page; without notify the webhook is lost."""
+        rid = self.draw_request(data, lambda r: r.state is LineState.AWAITING_PAYMENT)
+        invoice_id = self.s.app.line_request(rid).invoice_id
+        assert invoice_id is not None, "an add-on answered without its invoice"
+        before = self.head()
+        self.s.billing.pay(invoice_id)  # type: ignore[attr-defined]
+        if not notify:
+            assert self.head() == before
+            return
+        self.s.settlement.invoice_paid(invoice_id)
+        after = self.model(rid)
+        assert (after.state, after.payment) == (LineState.PROVISIONING, PaymentStatus.PAID)
+
+    @rule(req=requests)
+    def payment_link(self, req: UUID) -> None:
+        """Recover the link; reconciles a payment whose webhook was lost."""
+        r = self.model(req)
+        _, error = self.attempt(
+            lambda: self.s.requests.payment_link(r.workspace_id, req), InvalidTransition
+        )
+        refused = r.state in (LineState.CANCELED, LineState.FAILED)
+        assert (error is not None) == refused, error
+        if r.state is LineState.AWAITING_PAYMENT and self.invoice(r.invoice_id).status == "paid":
+            assert self.model(req).state is LineState.PROVISIONING, "paid invoice not reconciled"
+
+    @precondition(lambda self: self.has(lambda r: r.invoice_id is not None))
+    @rule(data=st.data())
+    def webhook_redelivered(self, data: st.DataObject) -> None:
+        """At-least-once delivery: an `invoice.paid` for any invoice, any time."""
+        rid = self.draw_request(data, lambda r: r.invoice_id is not None)
+        self.s.settlement.invoice_paid(self.audit.requests[rid].invoice_id or "")
+
+    @precondition(lambda self: self.has(lambda r: r.state is LineState.CANCELED))
+    @rule(data=st.data())
+    def late_payment(self, data: st.DataObject) -> None:
+        """The customer pays the invoice of a canceled request (open, void or paid)."""
+        rid = self.draw_request(data, lambda r: r.state is LineState.CANCELED)
+        invoice_id = self.s.app.line_request(rid).invoice_id
+        if invoice_id is None:
+            return
+        try:
+            self.s.billing.pay(invoice_id)  # type: ignore[attr-defined]
+        except InvoiceNotPayable:
+            assert self.invoice(invoice_id).status == "void"
+        self.s.settlement.invoice_paid(invoice_id)
+        if self.invoice(invoice_id).status == "paid":
+            assert self.model(rid).payment is PaymentStatus.REFUNDED, "late payment not refunded"
+
+    # --- operators and the worker --------------------------------------------------------
+
+    @rule(ws=st.sampled_from(WORKSPACES), plan=st.sampled_from(Plan))
+    def set_plan(self, ws: str, plan: Plan) -> None:
+        self.s.workspaces.set_plan(ws, plan)
+
+    @rule(ws=st.sampled_from(WORKSPACES), active=st.booleans())
+    def set_subscription(self, ws: str, active: bool) -> None:
+        self.s.workspaces.set_subscription(ws, active)
+
+    @rule(
+        ws=st.sampled_from(WORKSPACES),
+        channel=st.sampled_from(Channel),
+        included=st.none() | st.integers(0, 3),
+        limit=st.none() | st.integers(0, 4),
+    )
+    def set_override(self, ws: str, channel: Channel, included: int | None, limit: int | None):
+        _, error = self.attempt(
+            lambda: self.s.workspaces.set_override(ws, channel, included, limit), InvalidOverride
+        )
+        invalid = included is not None and limit is not None and limit < included
+        assert (error is not None) == invalid, error
+
+    @rule()
+    def run_worker(self) -> None:
+        self.s.worker.run_once()
+        self.audit.sync()
+        stuck = self.audit.ids(lambda r: r.state is LineState.PROVISIONING)
+        assert not stuck, "the sandbox provisioner (0 s) left lines in provisioning"
+
+    # --- invariants, from the event log ------------------------------------------------
+
+    @invariant()
+    def log_respects_the_rules(self) -> None:
+        """Inv. 1, 2, 5 and legal transitions, asserted event by event in LogAudit."""
+        self.audit.sync()
+
+    @invariant()
+    def state_is_the_fold_of_events(self) -> None:
+        """Inv. 3: repository state == a fresh fold == the audit's fold; terminal stays."""
+        for rid, model in self.audit.requests.items():
+            loaded = self.s.app.repository.get(rid)
+            folded = fold(list(self.s.app.events.get(rid)))
+            assert snapshot(loaded) == snapshot(folded)
+            assert (loaded.state, loaded.payment_status) == (model.state, model.payment)
+            if rid in self.terminal:
+                assert loaded.state is self.terminal[rid], "a terminal state changed"
+            elif loaded.state in TERMINAL:
+                self.terminal[rid] = loaded.state
+
+    @invariant()
+    def workspace_agrees_with_its_requests(self) -> None:
+        for name, ws_id in self.audit.ws_names.items():
+            ws: Workspace = self.s.app.repository.get(ws_id)
+            mine = [
+                self.s.app.repository.get(rid)
+                for rid, r in self.audit.requests.items()
+                if r.workspace_id == name
+            ]
+            for channel in Channel:
+                held = sum(1 for r in mine if r.channel is channel and r.holds_slot)
+                assert ws.held_slots(channel) == held, f"{name} {channel.value} held"
+            awaiting = [r.id for r in mine if r.state is LineState.AWAITING_PAYMENT]
+            assert [ws.awaiting_payment] == (awaiting or [None]), f"{name} awaiting pointer"
+
+    @invariant()
+    def read_model_agrees(self) -> None:
+        self.s.read_model.catch_up()
+        for name in self.audit.ws_names:
+            listed = {v.id: v for v in self.s.read_model.list_lines(name)}
+            mine = self.audit.ids(lambda r, n=name: r.workspace_id == n)
+            assert sorted(listed, key=str) == mine
+            for rid in mine:
+                agg = self.s.app.repository.get(rid)
+                view = listed[rid]
+                assert (view.state, view.payment_status, view.invoice_id) == (
+                    agg.state,
+                    agg.payment_status,
+                    agg.invoice_id,
+                ), rid
+
+    @invariant()
+    def payments_are_matched_and_nothing_owed(self) -> None:
+        """Inv. 6 on the sandbox: a paid invoice belongs to a request that is provisioned
+        (or not yet told), or refunded; the sandbox is always up, so no step is owed."""
+        with self.s.database.read_engine.connect() as conn:
+            invoices = list(conn.execute(select(sandbox_invoices)))
+        for inv in invoices:
+            r = self.audit.requests[UUID(inv.request_id)]
+            assert r.invoice_id == inv.id
+            assert (inv.refund_id is not None) == (r.payment is PaymentStatus.REFUNDED)
+            if inv.status == "paid" and r.state is not LineState.AWAITING_PAYMENT:
+                assert r.payment in (PaymentStatus.PAID, PaymentStatus.REFUNDED), inv.id
+        for rid in self.audit.requests:
+            req = self.s.app.repository.get(rid)
+            assert not (req.needs_invoice or req.needs_void or req.refund_due), rid
+
+
+LifecycleMachine.TestCase.settings = settings(
+    max_examples=200,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestLifecycle = LifecycleMachine.TestCase
