@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import hypothesis.strategies as st
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
@@ -376,6 +376,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         awaiting = self.audit.awaiting(ws)
         before = self.head()
         view, error = self.attempt(lambda: self.s.requests.request_line(cmd), *REQUEST_REFUSALS)
+        event(f"request: {type(error).__name__ if error else expected}")
         if error is not None:
             assert type(error) is expected, f"refused {error!r}, expected {expected}"
             if isinstance(error, PaymentPending):
@@ -400,6 +401,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             lambda: self.s.requests.cancel(r.workspace_id, req, "test"), InvalidTransition
         )
         assert (error is None) == (r.state is LineState.AWAITING_PAYMENT), error
+        if error is None:
+            event(f"cancel: then payment {self.model(req).payment.value}")
 
     @rule(req=requests, phone=st.sampled_from([None, "+12025550199"]))
     def activate(self, req: UUID, phone: str | None) -> None:
@@ -474,6 +477,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         except InvoiceNotPayable:
             assert self.invoice(invoice_id).status == "void"
         self.s.settlement.invoice_paid(invoice_id)
+        event(f"late payment: invoice {self.invoice(invoice_id).status}")
         if self.invoice(invoice_id).status == "paid":
             assert self.model(rid).payment is PaymentStatus.REFUNDED, "late payment not refunded"
 

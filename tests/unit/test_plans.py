@@ -9,7 +9,7 @@ from domain.errors import ChannelNotAvailable, LineLimitReached
 from domain.plans import PLAN_TABLE, Allowance, Override, allowance
 from tests.unit.builders import admit_settled, workspace
 
-I, A = Billing.INCLUDED, Billing.ADDON
+INC, ADD = Billing.INCLUDED, Billing.ADDON
 LIMIT = "line_limit_reached"
 
 # SPEC §2 "read as data": (plan, channel, included, max); max None = unlimited paid add-ons.
@@ -26,11 +26,11 @@ TABLE = [
 # as they come), or the refusal that stops them.
 SEQUENCES = [
     (Plan.MINI, Channel.PHONE, []),  # not available at all
-    (Plan.MINI, Channel.EMAIL, [I, A, A, A]),
-    (Plan.STARTER, Channel.PHONE, [I, LIMIT]),
-    (Plan.STARTER, Channel.EMAIL, [A, A, A, A]),
-    (Plan.GROWTH, Channel.PHONE, [I, I, A, A]),
-    (Plan.GROWTH, Channel.EMAIL, [A, A, A, A]),
+    (Plan.MINI, Channel.EMAIL, [INC, ADD, ADD, ADD]),
+    (Plan.STARTER, Channel.PHONE, [INC, LIMIT]),
+    (Plan.STARTER, Channel.EMAIL, [ADD, ADD, ADD, ADD]),
+    (Plan.GROWTH, Channel.PHONE, [INC, INC, ADD, ADD]),
+    (Plan.GROWTH, Channel.EMAIL, [ADD, ADD, ADD, ADD]),
 ]
 
 
@@ -141,27 +141,27 @@ def test_override_combines_with_the_plan_as_the_spec_says(
 
 
 def test_starter_phone_override_3_of_4_gives_three_included_one_addon_then_the_limit() -> None:
-    assert billed(Plan.STARTER, Channel.PHONE, Override(3, 4), 6) == [I, I, I, A, LIMIT]
+    assert billed(Plan.STARTER, Channel.PHONE, Override(3, 4), 6) == [INC, INC, INC, ADD, LIMIT]
 
 
 def test_override_max_allows_paid_addons_where_the_plan_allows_none() -> None:
-    assert billed(Plan.STARTER, Channel.PHONE, Override(None, 3), 5) == [I, A, A, LIMIT]
+    assert billed(Plan.STARTER, Channel.PHONE, Override(None, 3), 5) == [INC, ADD, ADD, LIMIT]
 
 
 def test_override_max_opens_mini_phone_to_paid_addons() -> None:
-    assert billed(Plan.MINI, Channel.PHONE, Override(None, 2), 4) == [A, A, LIMIT]
+    assert billed(Plan.MINI, Channel.PHONE, Override(None, 2), 4) == [ADD, ADD, LIMIT]
 
 
 def test_override_included_without_max_keeps_the_plan_limit_but_not_below_included() -> None:
-    assert billed(Plan.STARTER, Channel.PHONE, Override(2, None), 4) == [I, I, LIMIT]
+    assert billed(Plan.STARTER, Channel.PHONE, Override(2, None), 4) == [INC, INC, LIMIT]
 
 
 def test_override_included_on_mini_phone_gives_included_lines_but_no_addons() -> None:
-    assert billed(Plan.MINI, Channel.PHONE, Override(1, None), 3) == [I, LIMIT]
+    assert billed(Plan.MINI, Channel.PHONE, Override(1, None), 3) == [INC, LIMIT]
 
 
 def test_override_included_on_an_unlimited_channel_keeps_addons_unlimited() -> None:
-    assert billed(Plan.GROWTH, Channel.EMAIL, Override(2, None), 5) == [I, I, A, A, A]
+    assert billed(Plan.GROWTH, Channel.EMAIL, Override(2, None), 5) == [INC, INC, ADD, ADD, ADD]
 
 
 def test_override_of_one_channel_leaves_the_other_channel_on_the_plan() -> None:

@@ -260,7 +260,9 @@ def test_override_with_neither_value_removes_the_override() -> None:
 
 
 @pytest.mark.parametrize(
-    ("included", "max_"), [(-1, None), (None, -1), (3, 2)], ids=["neg-included", "neg-max", "max<inc"]
+    ("included", "max_"),
+    [(-1, None), (None, -1), (3, 2)],
+    ids=["neg-included", "neg-max", "max<inc"],
 )
 def test_invalid_override_is_refused_and_records_nothing(
     included: int | None, max_: int | None
