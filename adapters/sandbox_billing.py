@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from uuid import UUID
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.schema import sandbox_invoices
 from application.ports import (
@@ -19,6 +21,16 @@ from application.ports import (
 )
 
 t = sandbox_invoices.c
+
+
+@contextmanager
+def _database_errors_as_unavailable() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError:
+        raise
+    except DBAPIError as e:
+        raise BillingUnavailable(f"sandbox billing database error: {e.orig}") from e
 
 
 class InvoiceNotPayable(Exception):
@@ -41,7 +53,7 @@ class SandboxBilling(Billing):
     def create_invoice(self, order: InvoiceOrder) -> Invoice:
         invoice_id = "in_sb_" + order.request_id.hex[:24]
         try:
-            with self.write_engine.begin() as conn:
+            with _database_errors_as_unavailable(), self.write_engine.begin() as conn:
                 conn.execute(
                     sandbox_invoices.insert().values(
                         id=invoice_id,
@@ -60,7 +72,7 @@ class SandboxBilling(Billing):
         return self.get_invoice(invoice_id)
 
     def get_invoice(self, invoice_id: str) -> Invoice:
-        with self.read_engine.connect() as conn:
+        with _database_errors_as_unavailable(), self.read_engine.connect() as conn:
             row = conn.execute(select(sandbox_invoices).where(t.id == invoice_id)).first()
         if row is None:
             raise InvoiceNotFound(invoice_id)
@@ -105,7 +117,7 @@ class SandboxBilling(Billing):
         invoice = self.get_invoice(invoice_id)
         if invoice.status is not InvoiceStatus.PAID:
             raise BillingUnavailable(f"invoice {invoice_id} is {invoice.status.value}, not paid")
-        with self.write_engine.begin() as conn:
+        with _database_errors_as_unavailable(), self.write_engine.begin() as conn:
             conn.execute(
                 sandbox_invoices.update()
                 .where(t.id == invoice_id, t.refund_id.is_(None))
@@ -114,7 +126,7 @@ class SandboxBilling(Billing):
         return refund_id
 
     def _transition(self, invoice_id: str, current: InvoiceStatus, **values: object) -> None:
-        with self.write_engine.begin() as conn:
+        with _database_errors_as_unavailable(), self.write_engine.begin() as conn:
             conn.execute(
                 sandbox_invoices.update()
                 .where(t.id == invoice_id, t.status == current.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -51,6 +52,8 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (d.InvalidOverride, 422, "validation_error"),
     (d.WorkspaceExists, 409, "conflict"),
     (ServiceBusy, 503, "service_unavailable"),
+    # A database that is down or times out, reached outside a command (e.g. the key lookup).
+    (DBAPIError, 503, "service_unavailable"),
 ]
 
 HTTP_CODES = {
@@ -78,7 +81,8 @@ def error_response(exc: Exception) -> Response:
     for cls, status, code in ERROR_TABLE:
         if isinstance(exc, cls):
             headers = {"Retry-After": "1"} if status == 503 else None
-            body = error_body(code, str(exc), getattr(exc, "param", None))
+            message = "The database is unavailable; retry shortly." if status == 503 else str(exc)
+            body = error_body(code, message, getattr(exc, "param", None))
             if isinstance(exc, d.PaymentPending):
                 body["error"]["requestId"] = str(exc.request_id)  # type: ignore[index]
             return JSON(body, status_code=status, headers=headers)
@@ -89,8 +93,7 @@ async def handle_known(request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
-async def handle_http(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)  # registered for HTTPException only
+async def handle_http(request: Request, exc: HTTPException) -> Response:
     code = HTTP_CODES.get(exc.status_code, "error")
     return JSON(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 

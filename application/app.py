@@ -12,8 +12,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError
-from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
 
 from application.errors import ServiceBusy
 from application.transcodings import register_domain_transcodings
@@ -75,6 +74,8 @@ class LinesApp(Application[UUID]):
             ws: Workspace = self.repository.get(workspace_aggregate_id(workspace_id))
         except AggregateNotFoundError:
             return None
+        except PersistenceError as e:
+            raise store_unavailable(e) from e
         return ws
 
     def workspace(self, workspace_id: str) -> Workspace:
@@ -88,6 +89,8 @@ class LinesApp(Application[UUID]):
             req: object = self.repository.get(request_id)
         except AggregateNotFoundError:
             return None
+        except PersistenceError as e:
+            raise store_unavailable(e) from e
         return req if isinstance(req, LineRequest) else None
 
     def line_request(self, request_id: UUID, workspace_id: str | None = None) -> LineRequest:
@@ -123,8 +126,8 @@ class LinesApp(Application[UUID]):
                 return attempt()
             except IntegrityError:
                 log.debug("version conflict, attempt %d", n + 1)
-            except (OperationalError, StoreInterfaceError) as e:
-                raise ServiceBusy(f"The event store is unavailable: {e}") from e
+            except PersistenceError as e:
+                raise store_unavailable(e) from e
             time.sleep(random.uniform(0.001, 0.005) * (n + 1))
         raise ServiceBusy("Too many concurrent changes to this workspace; retry shortly.")
 
@@ -148,4 +151,11 @@ class LinesApp(Application[UUID]):
         return self.command(lock_key, attempt)
 
     def history(self, request_id: UUID) -> list[Any]:
-        return list(self.events.get(request_id))
+        try:
+            return list(self.events.get(request_id))
+        except PersistenceError as e:
+            raise store_unavailable(e) from e
+
+
+def store_unavailable(error: Exception) -> ServiceBusy:
+    return ServiceBusy(f"The event store is unavailable: {error}")

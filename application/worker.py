@@ -69,10 +69,10 @@ class Worker:
     ) -> None:
         """Sweep every `interval` seconds (sooner when woken) while this process leads."""
         while not stop.is_set():
-            if is_leader():
-                try:
+            try:
+                if is_leader():
                     self.run_once()
-                except ServiceBusy as e:
-                    log.warning("worker sweep skipped: %s", e)
+            except (ServiceBusy, ExternalServiceUnavailable) as e:
+                log.warning("worker sweep skipped: %s", e)
             self._wake.wait(interval)
             self._wake.clear()
