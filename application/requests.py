@@ -42,7 +42,8 @@ class LineRequests:
         def attempt() -> LineRequest:
             existing = self.app.find_request(request_id) if cmd.idempotency_key else None
             if existing is not None:
-                if existing.fingerprint != cmd.fingerprint():
+                same_workspace = existing.workspace_id == cmd.workspace_id
+                if not same_workspace or existing.fingerprint != cmd.fingerprint():
                     raise IdempotencyConflict(cmd.idempotency_key or "")
                 return existing
             ws = self.app.find_workspace(cmd.workspace_id)

@@ -20,4 +20,6 @@ def line_request_id(workspace_id: str, idempotency_key: str | None) -> LineReque
     collides with the first request instead of creating a second one."""
     if idempotency_key is None:
         return LineRequestId(uuid4())
-    return LineRequestId(uuid5(_NAMESPACE, f"line-request:{workspace_id}:{idempotency_key}"))
+    # Inside the workspace's own namespace: no (workspace, key) pair can spell another's.
+    namespace = workspace_aggregate_id(workspace_id)
+    return LineRequestId(uuid5(namespace, f"line-request:{idempotency_key}"))

@@ -193,8 +193,8 @@ class LineRequest(Aggregate):
     @event("Activated")
     def _activated(self, phone: str | None, email: str | None, provider_ref: str) -> None:
         self.state = LineState.ACTIVE
-        self.phone = phone if phone is not None else self.phone
-        self.email = email if email is not None else self.email
+        self.phone = phone or self.phone
+        self.email = email or self.email
         self.provider_ref = provider_ref
 
     def fail(self, reason: str) -> None:

@@ -125,6 +125,7 @@ OVERRIDES = [
     (Plan.MINI, Channel.PHONE, Override(1, None), Allowance(1, 1), "limit >= included"),
     (Plan.STARTER, Channel.PHONE, Override(2, None), Allowance(2, 2), "limit >= included"),
     (Plan.MINI, Channel.EMAIL, Override(3, None), Allowance(3, None), "unlimited stays"),
+    (Plan.GROWTH, Channel.PHONE, Override(None, 1), Allowance(2, 2), "max >= included"),
     (Plan.STARTER, Channel.PHONE, Override(None, None), Allowance(1, 1), "empty override"),
 ]
 
