@@ -98,12 +98,17 @@ def _postgres(url: URL, timeout: float, pool_size: int) -> Database:
         "POSTGRES_PASSWORD": url.password or "",
         "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(timeout))),
         "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_PRE_PING": "y",  # a pooled connection may have died with a restarted server
+        "POSTGRES_LOCK_TIMEOUT": str(max(1, round(timeout))),
         "CREATE_TABLE": "y",
     }
+    wait_ms = int(timeout * 1000)
+    options = f"-c lock_timeout={wait_ms} -c statement_timeout={wait_ms * 2}"
     connect_args: dict[str, Any] = {"connect_timeout": max(1, round(timeout))}
     if schema:
         env["POSTGRES_SCHEMA"] = schema
-        connect_args["options"] = f"-csearch_path={schema}"
+        options += f" -c search_path={schema}"
+    connect_args["options"] = options
     engine = create_engine(
         url,
         pool_size=pool_size,
