@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -41,6 +42,15 @@ def wait_until_serving(base_url: str, proc: subprocess.Popen[bytes], timeout: fl
 def running_server(
     database_url: str, *args: str, env: dict[str, str] | None = None
 ) -> Iterator[str]:
+    with server_process(database_url, *args, env=env) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def server_process(
+    database_url: str, *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`tuco serve` in its own process group; yields its URL and process."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     full_env = {
@@ -57,11 +67,17 @@ def running_server(
     )
     try:
         wait_until_serving(base_url, proc)
-        yield base_url
+        yield base_url, proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+        stop_process_group(proc)
+
+
+def stop_process_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        proc.wait()
