@@ -34,11 +34,10 @@ def test_a_request_without_a_valid_key_is_unauthorized(
     assert log_position(services) == before
 
 
-@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
-def test_every_workspace_endpoint_requires_a_key(
-    client: TestClient, method: str, path: str
-) -> None:
-    assert_error(client.request(method, path, json={"action": "cancel"}), 401, "unauthorized")
+def test_every_workspace_endpoint_requires_a_key(client: TestClient) -> None:
+    for method, path in ENDPOINTS:
+        r = client.request(method, path, json={"action": "cancel"})
+        assert_error(r, 401, "unauthorized")
 
 
 def test_a_key_that_is_not_a_tuco_key_is_unauthorized(

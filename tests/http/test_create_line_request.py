@@ -204,3 +204,32 @@ def test_a_failed_line_frees_its_slot(services: Services, client: TestClient) ->
     first = created(client, t, phone_body())["line"]["_id"]
     services.provisioning.fail(UUID(first), "carrier refused")
     assert created(client, t, phone_body(firstName="Again"))["status"] == "provisioning"
+
+
+def test_a_pending_add_on_blocks_even_an_included_line_of_another_channel(
+    services: Services, client: TestClient
+) -> None:
+    t = make_tenant(services, "org_growth", Plan.GROWTH)
+    created(client, t, email_body())
+    assert_error(request_line(client, t, phone_body()), 409, "payment_pending")
+
+
+def test_an_unavailable_channel_is_reported_before_a_pending_payment(
+    services: Services, client: TestClient
+) -> None:
+    t = make_tenant(services, "org_mini", Plan.MINI)
+    created(client, t, email_body())
+    created(client, t, email_body(email="b@example.com"))
+    assert_error(request_line(client, t, phone_body()), 403, "channel_not_available")
+
+
+def test_a_canceled_add_on_holds_no_slot(services: Services, client: TestClient) -> None:
+    t = make_tenant(services, "org_starter", Plan.STARTER)
+    services.workspaces.set_override("org_starter", Channel.PHONE, 1, 2)
+    created(client, t, phone_body())
+    addon = created(client, t, phone_body(firstName="Extra"))
+    assert addon["status"] == "awaiting_payment"
+    client.post(
+        f"/api/line-requests/{addon['line']['_id']}", json={"action": "cancel"}, headers=t.headers
+    )
+    assert created(client, t, phone_body(firstName="Again"))["status"] == "awaiting_payment"

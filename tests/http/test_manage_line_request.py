@@ -207,7 +207,24 @@ def test_an_action_body_that_is_not_json_is_a_validation_error(
     client: TestClient, tenant: Tenant
 ) -> None:
     request_id = addon(client, tenant)["line"]["_id"]
-    r = client.post(
-        f"/api/line-requests/{request_id}", content=b"cancel", headers=tenant.headers
-    )
+    r = client.post(f"/api/line-requests/{request_id}", content=b"cancel", headers=tenant.headers)
     assert_error(r, 422, "validation_error")
+
+
+def test_canceling_after_an_unreported_payment_refunds_it_and_never_provisions(
+    services: Services, client: TestClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    posted = addon(client, tenant)
+    pay(client, posted["paymentUrl"], notify=False)
+    r = act(client, tenant, posted["line"]["_id"], "cancel")
+    assert r.status_code == 200, r.text
+    clock.advance(2)
+    services.worker.run_once()
+    got = get_request(client, tenant, posted["line"]["_id"]).json()
+    assert (got["status"], got["line"]["paymentStatus"]) == ("canceled", "refunded")
+    events = client.get(
+        f"/api/line-requests/{posted['line']['_id']}/events", headers=tenant.headers
+    )
+    types = [e["type"] for e in events.json()["events"]]
+    assert "Paid" in types and "Refunded" in types
+    assert "ProvisioningStarted" not in types

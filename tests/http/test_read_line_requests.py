@@ -9,9 +9,11 @@ from starlette.testclient import TestClient
 
 from api.bootstrap import Services
 from domain.enums import Plan
+from domain.ids import workspace_aggregate_id
 from tests.conftest import make_tenant
 from tests.http.helpers import (
     LINE_FIELDS,
+    act,
     assert_error,
     created,
     email_body,
@@ -56,9 +58,18 @@ def test_get_of_an_unknown_or_malformed_id_is_not_found(
     assert_error(get_request(client, t, "not-a-uuid"), 404, "not_found")
 
 
-def test_events_are_the_whole_history_oldest_first(
+def test_a_workspace_aggregate_id_is_not_a_line_request(
     services: Services, client: TestClient
 ) -> None:
+    t = make_tenant(services, "org_a", Plan.GROWTH)
+    workspace_id = str(workspace_aggregate_id("org_a"))
+    assert_error(get_request(client, t, workspace_id), 404, "not_found")
+    r = client.get(f"/api/line-requests/{workspace_id}/events", headers=t.headers)
+    assert_error(r, 404, "not_found")
+    assert_error(act(client, t, workspace_id, "cancel"), 404, "not_found")
+
+
+def test_events_are_the_whole_history_oldest_first(services: Services, client: TestClient) -> None:
     t = make_tenant(services, "org_starter", Plan.STARTER)
     posted = created(client, t, email_body())
     pay(client, posted["paymentUrl"])
@@ -122,7 +133,7 @@ def test_lines_by_user_lists_every_line_newest_first(
 
 
 def test_lines_by_user_shows_exactly_the_line_fields(
-    services: Services, client: TestClient, clock: object
+    services: Services, client: TestClient
 ) -> None:
     t = make_tenant(services, "org_starter", Plan.STARTER)
     created(client, t, email_body())
@@ -152,9 +163,7 @@ def test_lines_by_user_never_shows_another_workspaces_lines(
     assert [x["workspaceId"] for x in lines(client, two)] == ["org_two"]
 
 
-def test_lines_by_user_is_empty_for_a_new_workspace(
-    services: Services, client: TestClient
-) -> None:
+def test_lines_by_user_is_empty_for_a_new_workspace(services: Services, client: TestClient) -> None:
     t = make_tenant(services, "org_new", Plan.MINI)
     r = client.get("/api/lines/by-user", headers=t.headers)
     assert r.status_code == 200

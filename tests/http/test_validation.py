@@ -143,9 +143,7 @@ def test_an_invalid_idempotency_key_is_a_validation_error(
     assert lines(client, tenant) == []
 
 
-def test_a_body_over_64_kilobytes_is_a_validation_error(
-    client: TestClient, tenant: Tenant
-) -> None:
+def test_a_body_over_64_kilobytes_is_a_validation_error(client: TestClient, tenant: Tenant) -> None:
     big = phone_body(firstName="A" * 70_000)
     r = client.post("/api/line-requests", json=big, headers=tenant.headers)
     assert_error(r, 422, "validation_error")

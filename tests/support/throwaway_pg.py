@@ -38,9 +38,15 @@ class ThrowawayPostgres:
 
     def start(self) -> None:
         self._run(
-            "pg_ctl", "-D", str(self.folder / "data"), "-l", str(self.folder / "log"),
-            "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1",
-            "-w", "start",
+            "pg_ctl",
+            "-D",
+            str(self.folder / "data"),
+            "-l",
+            str(self.folder / "log"),
+            "-o",
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1",
+            "-w",
+            "start",
         )
 
     def stop(self) -> None:
