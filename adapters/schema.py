@@ -38,3 +38,18 @@ sandbox_invoices = Table(
     Column("refund_id", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+stripe_customers = Table(
+    "stripe_customers",
+    metadata,
+    Column("workspace_id", String(200), primary_key=True),
+    Column("customer_id", String(255), nullable=False),
+)
+
+processed_webhooks = Table(
+    "processed_webhooks",
+    metadata,
+    Column("event_id", String(255), primary_key=True),
+    Column("type", String(100), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)

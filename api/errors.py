@@ -83,8 +83,6 @@ def error_response(exc: Exception) -> Response:
             headers = {"Retry-After": "1"} if status == 503 else None
             message = "The database is unavailable; retry shortly." if status == 503 else str(exc)
             body = error_body(code, message, getattr(exc, "param", None))
-            if isinstance(exc, d.PaymentPending):
-                body["error"]["requestId"] = str(exc.request_id)  # type: ignore[index]
             return JSON(body, status_code=status, headers=headers)
     raise exc
 

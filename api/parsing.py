@@ -32,15 +32,15 @@ LINE_REQUEST_FIELDS = {
 
 def json_object(body: bytes, allowed: set[str]) -> dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
-        raise ValidationFailed(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+        raise ValidationFailed(f"The body is larger than {MAX_BODY_BYTES} bytes.", param="body")
     if not body.strip():
-        raise ValidationFailed("The body must be a JSON object.")
+        raise ValidationFailed("The body must be a JSON object.", param="body")
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise ValidationFailed("The body is not valid JSON.") from None
+        raise ValidationFailed("The body is not valid JSON.", param="body") from None
     if not isinstance(data, dict):
-        raise ValidationFailed("The body must be a JSON object.")
+        raise ValidationFailed("The body must be a JSON object.", param="body")
     for name in data:
         if name not in allowed:
             raise ValidationFailed(f"Unknown field {name!r}.", param=name)
@@ -62,6 +62,9 @@ def _string(data: dict[str, Any], name: str, *, required: bool, max_len: int) ->
         return None
     if len(value) > max_len:
         raise ValidationFailed(f"{name} must be at most {max_len} characters.", param=name)
+    if any(c < " " or c == "\x7f" for c in value):
+        # PostgreSQL text cannot hold NUL, and no name or address needs control characters.
+        raise ValidationFailed(f"{name} must not contain control characters.", param=name)
     return value
 
 

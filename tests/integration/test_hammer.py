@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -22,6 +23,7 @@ from tests.support import log_invariants
 from tests.support.databases import postgres_url
 from tests.support.server import running_server
 
+UUID_IN_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 SECONDS = float(os.environ.get("TUCO_HAMMER_SECONDS", "30"))
 THREADS = 32
 PLANS = [
@@ -70,7 +72,9 @@ class Hammer:
                         self.created.add(r.json()["line"]["_id"])
                     pending = r.json()["line"] if r.json()["status"] == "awaiting_payment" else None
                 elif r.status_code == 409 and r.json()["error"]["code"] == "payment_pending":
-                    got = c.get(f"/api/line-requests/{r.json()['error']['requestId']}", headers=h)
+                    pending_id = UUID_IN_TEXT.search(r.json()["error"]["message"])
+                    assert pending_id is not None, "payment_pending names the pending request"
+                    got = c.get(f"/api/line-requests/{pending_id.group()}", headers=h)
                     self.record(got)
                     pending = got.json()["line"] if got.status_code == 200 else None
                 else:

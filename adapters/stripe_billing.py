@@ -1,0 +1,198 @@
+"""Stripe billing through the official SDK: one customer per workspace, one send_invoice
+invoice per add-on, every creating call with an idempotency key derived from the request id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+import stripe
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from adapters.schema import stripe_customers
+from application.ports import (
+    Billing,
+    BillingUnavailable,
+    Invoice,
+    InvoiceNotFound,
+    InvoiceOrder,
+    InvoiceStatus,
+)
+from domain.enums import Channel
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StripePrices:
+    """Per-channel Stripe price ids; a channel without one is billed by amount."""
+
+    phone: str | None = None
+    email: str | None = None
+
+    def for_channel(self, channel: Channel) -> str | None:
+        return self.phone if channel is Channel.PHONE else self.email
+
+
+@contextmanager
+def stripe_errors(invoice_id: str | None = None) -> Iterator[None]:
+    """Stripe's failures as the port's: unknown invoice, or unavailable (retry later)."""
+    try:
+        yield
+    except stripe.InvalidRequestError as e:
+        if invoice_id is not None and e.code == "resource_missing":
+            raise InvoiceNotFound(invoice_id) from e
+        raise BillingUnavailable(f"Stripe refused the call: {e.user_message or e}") from e
+    except stripe.StripeError as e:
+        raise BillingUnavailable(f"Stripe is unavailable: {e.user_message or e}") from e
+
+
+class StripeBilling(Billing):
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        engine: Engine,
+        days_until_due: int = 7,
+        prices: StripePrices | None = None,
+    ) -> None:
+        self.client = client
+        self.engine = engine
+        self.days_until_due = days_until_due
+        self.prices = prices or StripePrices()
+
+    def customer_for(self, workspace_id: str) -> str:
+        """The workspace's Stripe customer, created once and remembered."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(stripe_customers.c.customer_id).where(
+                    stripe_customers.c.workspace_id == workspace_id
+                )
+            ).scalar()
+        if found:
+            return str(found)
+        with stripe_errors():
+            customer = self.client.v1.customers.create(
+                params={"name": workspace_id, "metadata": {"workspace_id": workspace_id}},
+                options={"idempotency_key": f"tuco-customer-{workspace_id}"},
+            )
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    stripe_customers.insert().values(
+                        workspace_id=workspace_id, customer_id=customer.id
+                    )
+                )
+        except IntegrityError:
+            pass  # another process remembered the same customer (same idempotency key)
+        return str(customer.id)
+
+    def create_invoice(self, order: InvoiceOrder) -> Invoice:
+        customer = self.customer_for(order.workspace_id)
+        key = f"tuco-{order.request_id}"
+        metadata = {"line_request_id": str(order.request_id), "workspace_id": order.workspace_id}
+        with stripe_errors():
+            inv = self.client.v1.invoices.create(
+                params={
+                    "customer": customer,
+                    "collection_method": "send_invoice",
+                    "days_until_due": self.days_until_due,
+                    "auto_advance": False,
+                    "pending_invoice_items_behavior": "exclude",
+                    "description": order.description,
+                    "metadata": metadata,
+                },
+                options={"idempotency_key": f"{key}-invoice"},
+            )
+            if inv.status == "draft":
+                item: Any = {
+                    "customer": customer,
+                    "invoice": inv.id,
+                    "description": order.description,
+                    "metadata": metadata,
+                    **self._item_price(order),  # a price id, or amount and currency
+                }
+                self.client.v1.invoice_items.create(
+                    params=item,
+                    options={"idempotency_key": f"{key}-item"},
+                )
+                inv = self.client.v1.invoices.finalize_invoice(
+                    inv.id,
+                    params={"auto_advance": False},
+                    options={"idempotency_key": f"{key}-finalize"},
+                )
+        return to_invoice(inv)
+
+    def _item_price(self, order: InvoiceOrder) -> dict[str, Any]:
+        price = self.prices.for_channel(order.channel)
+        if price:
+            return {"pricing": {"price": price}}
+        return {"amount": order.amount, "currency": order.currency}
+
+    def get_invoice(self, invoice_id: str) -> Invoice:
+        with stripe_errors(invoice_id):
+            return to_invoice(self.client.v1.invoices.retrieve(invoice_id))
+
+    def void_invoice(self, invoice_id: str) -> Invoice:
+        invoice = self.get_invoice(invoice_id)
+        if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE):
+            return invoice  # void already, or paid: the caller records the payment
+        with stripe_errors(invoice_id):
+            voided = self.client.v1.invoices.void_invoice(
+                invoice_id, options={"idempotency_key": f"tuco-{invoice_id}-void"}
+            )
+        return to_invoice(voided)
+
+    def refund(self, invoice_id: str, request_id: UUID) -> str:
+        with stripe_errors(invoice_id):
+            payments = self.client.v1.invoice_payments.list(
+                params={"invoice": invoice_id, "status": "paid"}
+            )
+            intents = [p.payment.payment_intent for p in payments.data if p.payment]
+            if not intents:
+                raise BillingUnavailable(f"invoice {invoice_id} has no paid payment to refund")
+            intent = str(getattr(intents[0], "id", intents[0]))
+            existing = self.client.v1.refunds.list(params={"payment_intent": intent})
+            if existing.data:
+                return str(existing.data[0].id)
+            refund = self.client.v1.refunds.create(
+                params={
+                    "payment_intent": intent,
+                    "metadata": {"line_request_id": str(request_id), "invoice_id": invoice_id},
+                },
+                options={"idempotency_key": f"tuco-{request_id}-refund"},
+            )
+        return str(refund.id)
+
+
+def to_invoice(inv: Any) -> Invoice:
+    metadata = dict(inv.metadata or {})
+    request_id = metadata.get("line_request_id")
+    try:
+        rid = UUID(request_id) if request_id else None
+    except ValueError:
+        rid = None
+    return Invoice(
+        id=inv.id,
+        url=inv.hosted_invoice_url or "",
+        status=InvoiceStatus(inv.status),
+        amount_due=int(inv.amount_due or 0),
+        amount_paid=int(inv.amount_paid or 0),
+        request_id=rid,
+    )
+
+
+def with_client(api_key: str, api_base: str | None, timeout: float) -> stripe.StripeClient:
+    """The SDK client; `api_base` points it at a Stripe-compatible server (tests)."""
+    base: dict[str, str] = {"api": api_base.rstrip("/")} if api_base else {}
+    return stripe.StripeClient(
+        api_key,
+        base_addresses=base,  # type: ignore[arg-type]
+        max_network_retries=2,
+        http_client=stripe.RequestsClient(timeout=timeout),
+    )
+
+
