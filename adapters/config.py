@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class ConfigError(Exception):
@@ -31,6 +31,50 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
 
+def _plan_prices(raw: str) -> dict[str, str]:
+    """`mini=price_1,starter=price_2` → {"price_1": "mini", …} (price id → plan name)."""
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        plan, _, price = part.partition("=")
+        if not price or plan.strip() not in ("mini", "starter", "growth"):
+            raise ConfigError(f"TUCO_STRIPE_PLAN_PRICES: expected plan=price_id, not {part!r}")
+        mapping[price.strip()] = plan.strip()
+    return mapping
+
+
+@dataclass(frozen=True)
+class StripeSettings:
+    api_key: str
+    webhook_secret: str
+    api_base: str | None = None
+    plan_prices: dict[str, str] = field(default_factory=dict)
+    days_until_due: int = 7
+    timeout: float = 10.0
+    webhook_tolerance: int = 300
+    price_phone: str | None = None
+    price_email: str | None = None
+
+    @classmethod
+    def from_env(cls, e: Mapping[str, str], required: bool) -> StripeSettings | None:
+        api_key = e.get("STRIPE_API_KEY", "").strip()
+        secret = e.get("STRIPE_WEBHOOK_SECRET", "").strip()
+        if required and not (api_key and secret):
+            raise ConfigError("TUCO_BILLING=stripe needs STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET")
+        if not secret:
+            return None
+        return cls(
+            api_key=api_key,
+            webhook_secret=secret,
+            api_base=e.get("TUCO_STRIPE_API_BASE", "").strip() or None,
+            plan_prices=_plan_prices(e.get("TUCO_STRIPE_PLAN_PRICES", "")),
+            days_until_due=_int(e, "TUCO_STRIPE_DAYS_UNTIL_DUE", 7),
+            timeout=_float(e, "TUCO_STRIPE_TIMEOUT", 10.0),
+            webhook_tolerance=_int(e, "TUCO_STRIPE_WEBHOOK_TOLERANCE", 300),
+            price_phone=e.get("TUCO_STRIPE_PRICE_PHONE", "").strip() or None,
+            price_email=e.get("TUCO_STRIPE_PRICE_EMAIL", "").strip() or None,
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///tuco.db"
@@ -47,6 +91,7 @@ class Settings:
     db_timeout: float = 5.0
     db_pool_size: int = 5
     log_level: str = "INFO"
+    stripe: StripeSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,8 +99,6 @@ class Settings:
         billing = e.get("TUCO_BILLING", cls.billing).strip() or cls.billing
         if billing not in ("sandbox", "stripe"):
             raise ConfigError(f"TUCO_BILLING must be 'sandbox' or 'stripe', not {billing!r}")
-        if billing == "stripe":
-            raise ConfigError("TUCO_BILLING=stripe is not available yet; use 'sandbox'")
         return cls(
             database_url=e.get("TUCO_DATABASE_URL", "").strip() or cls.database_url,
             public_url=(e.get("TUCO_PUBLIC_URL", "").strip() or cls.public_url).rstrip("/"),
@@ -77,4 +120,5 @@ class Settings:
             db_timeout=_float(e, "TUCO_DB_TIMEOUT", cls.db_timeout),
             db_pool_size=_int(e, "TUCO_DB_POOL_SIZE", cls.db_pool_size),
             log_level=e.get("TUCO_LOG_LEVEL", "").strip().upper() or cls.log_level,
+            stripe=StripeSettings.from_env(e, required=billing == "stripe"),
         )

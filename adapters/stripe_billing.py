@@ -194,5 +194,3 @@ def with_client(api_key: str, api_base: str | None, timeout: float) -> stripe.St
         max_network_retries=2,
         http_client=stripe.RequestsClient(timeout=timeout),
     )
-
-

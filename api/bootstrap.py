@@ -16,10 +16,14 @@ from adapters.keys import SqlKeyStore
 from adapters.lease import SqlLease, default_holder
 from adapters.sandbox_billing import SandboxBilling
 from adapters.sandbox_provisioner import SandboxProvisioner
+from adapters.stripe_billing import StripeBilling, StripePrices, with_client
+from adapters.stripe_subscriptions import StripeSubscriptions
+from adapters.webhook_inbox import WebhookInbox
 from application.app import LinesApp
+from application.billing_events import BillingEvents
 from application.commands import LineDefaults, Pricing
 from application.keys import ApiKeys
-from application.ports import Billing, Clock, Provisioner
+from application.ports import Billing, Clock, Provisioner, Subscriptions
 from application.provisioning import Provisioning
 from application.requests import LineRequests
 from application.settlement import Settlement
@@ -42,6 +46,8 @@ class Services:
     read_model: SqlReadModel
     runner: ProjectionRunner
     billing: Billing
+    billing_events: BillingEvents
+    inbox: WebhookInbox
     requests: LineRequests
     settlement: Settlement
     provisioning: Provisioning
@@ -70,6 +76,23 @@ def upgrade(database: Database) -> None:
             metadata.create_all(database.write_engine)  # another process created it meanwhile
 
 
+def _billing(
+    settings: Settings, database: Database, clock: Clock
+) -> tuple[Billing, Subscriptions | None]:
+    if settings.billing == "sandbox":
+        sandbox = SandboxBilling(
+            database.write_engine, database.read_engine, settings.public_url, clock
+        )
+        return sandbox, None
+    cfg = settings.stripe
+    if cfg is None:
+        raise ConfigError("TUCO_BILLING=stripe needs STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET")
+    client = with_client(cfg.api_key, cfg.api_base, cfg.timeout)
+    prices = StripePrices(phone=cfg.price_phone, email=cfg.price_email)
+    stripe_billing = StripeBilling(client, database.write_engine, cfg.days_until_due, prices)
+    return stripe_billing, StripeSubscriptions(client, cfg.plan_prices)
+
+
 def build(
     settings: Settings | None = None,
     *,
@@ -79,8 +102,6 @@ def build(
 ) -> Services:
     """Everything the API, the worker and the CLI need, from settings (default: env)."""
     settings = settings or Settings.from_env()
-    if settings.billing != "sandbox" and billing is None:
-        raise ConfigError(f"billing {settings.billing!r} is not available")
     clock = clock or SystemClock()
     database = open_database(settings.database_url, settings.db_timeout, settings.db_pool_size)
     upgrade(database)
@@ -90,9 +111,8 @@ def build(
     )
     read_model = SqlReadModel(runner, database.read_engine)
     app.read_model = read_model
-    billing = billing or SandboxBilling(
-        database.write_engine, database.read_engine, settings.public_url, clock
-    )
+    configured_billing, subscriptions = _billing(settings, database, clock)
+    billing = billing or configured_billing
     provisioner = provisioner or SandboxProvisioner(clock, settings.sandbox_provision_seconds)
     settlement = Settlement(app, billing, clock)
     provisioning = Provisioning(app, provisioner, settlement)
@@ -106,6 +126,9 @@ def build(
     )
     worker = Worker(read_model, settlement, provisioning, clock, settings.reconcile_seconds)
     app.after_commit.append(worker.wake)
+    workspaces = Workspaces(app)
+    secret = settings.stripe.webhook_secret if settings.stripe else None
+    tolerance = settings.stripe.webhook_tolerance if settings.stripe else 300
     return Services(
         settings=settings,
         database=database,
@@ -113,10 +136,12 @@ def build(
         read_model=read_model,
         runner=runner,
         billing=billing,
+        billing_events=BillingEvents(app, billing, settlement, workspaces, subscriptions),
+        inbox=WebhookInbox(database.write_engine, secret, tolerance),
         requests=requests,
         settlement=settlement,
         provisioning=provisioning,
-        workspaces=Workspaces(app),
+        workspaces=workspaces,
         keys=ApiKeys(SqlKeyStore(database.write_engine, database.read_engine), clock),
         worker=worker,
         lease=SqlLease(database.write_engine, "worker", default_holder()),

@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters.sandbox_billing import InvoiceNotPayable
+from adapters.webhook_inbox import InvalidSignature
 from api.responses import JSON
 from application.errors import ServiceBusy
-from application.ports import InvoiceNotFound
+from application.ports import ExternalServiceUnavailable, InvoiceNotFound
 from domain import errors as d
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (d.MissingLineDetails, 422, "validation_error"),
     (d.InvalidOverride, 422, "validation_error"),
     (d.WorkspaceExists, 409, "conflict"),
+    (InvalidSignature, 400, "invalid_signature"),
     (ServiceBusy, 503, "service_unavailable"),
+    (ExternalServiceUnavailable, 503, "service_unavailable"),
     # A database that is down or times out, reached outside a command (e.g. the key lookup).
     (DBAPIError, 503, "service_unavailable"),
 ]
@@ -81,7 +84,11 @@ def error_response(exc: Exception) -> Response:
     for cls, status, code in ERROR_TABLE:
         if isinstance(exc, cls):
             headers = {"Retry-After": "1"} if status == 503 else None
-            message = "The database is unavailable; retry shortly." if status == 503 else str(exc)
+            message = (
+                str(exc)
+                if status != 503
+                else "A service we depend on is unavailable; retry shortly."
+            )
             body = error_body(code, message, getattr(exc, "param", None))
             return JSON(body, status_code=status, headers=headers)
     raise exc

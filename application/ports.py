@@ -121,3 +121,21 @@ class Provisioner(ABC):
     def provision(self, order: ProvisioningOrder) -> ProvisioningOutcome:
         """Start or continue provisioning one line, idempotent per request id; called by
         the worker until the outcome is no longer PENDING."""
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    """A base-plan subscription as the billing provider reports it now."""
+
+    subscription_id: str
+    workspace_id: str | None
+    plan: str | None
+    active: bool
+
+
+class Subscriptions(ABC):
+    """Where base-plan subscriptions are read (Stripe)."""
+
+    @abstractmethod
+    def get_subscription(self, subscription_id: str) -> SubscriptionInfo:
+        """Re-read a subscription and the workspace its customer belongs to."""

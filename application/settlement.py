@@ -55,10 +55,6 @@ class Settlement:
         if req.invoice_id is not None:
             self.apply_invoice(self.billing.get_invoice(req.invoice_id))
 
-    def invoice_paid(self, invoice_id: str) -> None:
-        """The provider says an invoice was paid (webhook): re-read it, then act on it."""
-        self.apply_invoice(self.billing.get_invoice(invoice_id))
-
     def apply_invoice(self, invoice: Invoice) -> None:
         if invoice.status is Status.PAID and invoice.request_id is not None:
             self.record_payment(invoice.request_id, invoice.id, invoice.amount_paid)
@@ -77,9 +73,15 @@ class Settlement:
         if self.app.change_request(request_id, decide).refund_due:
             self.try_step(self.refund, request_id)
 
-    def cancel(self, workspace_id: str, request_id: UUID, by: str) -> None:
+    def cancel(
+        self,
+        workspace_id: str,
+        request_id: UUID,
+        by: str,
+        reason: str = "canceled by the workspace",
+    ) -> None:
         def decide(req: LineRequest) -> list[Aggregate]:
-            req.cancel(by=by, reason="canceled by the workspace")
+            req.cancel(by=by, reason=reason)
             ws = self.app.workspace(req.workspace_id)
             ws.release_slot(req.id, req.channel)
             return [ws, req]

@@ -1,0 +1,54 @@
+"""POST /api/webhooks/stripe: verify, deduplicate, re-read, act."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from adapters.webhook_inbox import WebhookEvent
+from api.bootstrap import Services
+from api.responses import JSON
+
+log = logging.getLogger(__name__)
+
+
+def handlers(s: Services) -> dict[str, Callable[[str], None]]:
+    events = s.billing_events
+    return {
+        "invoice.paid": events.invoice_paid,
+        "invoice.payment_succeeded": events.invoice_paid,
+        "invoice.voided": events.invoice_closed,
+        "invoice.marked_uncollectible": events.invoice_closed,
+        "customer.subscription.created": events.subscription_changed,
+        "customer.subscription.updated": events.subscription_changed,
+        "customer.subscription.deleted": events.subscription_changed,
+    }
+
+
+async def stripe_webhook(request: Request) -> Response:
+    services: Services = request.app.state.services
+    payload = await request.body()
+    signature = request.headers.get("stripe-signature")
+
+    def work() -> tuple[WebhookEvent, str]:
+        event = services.inbox.verify(payload, signature)
+        if services.inbox.seen(event.id):
+            return event, "duplicate"
+        handle = handlers(services).get(event.type)
+        if handle is None:
+            return event, "ignored"
+        handle(event.object_id)
+        services.inbox.mark_handled(event)
+        return event, "handled"
+
+    event, outcome = await run_in_threadpool(work)
+    log.info("stripe event %s (%s): %s", event.id, event.type, outcome)
+    return JSON({"received": True, "outcome": outcome})
+
+
+routes = [Route("/api/webhooks/stripe", stripe_webhook, methods=["POST"])]

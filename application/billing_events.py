@@ -1,0 +1,78 @@
+"""What the billing provider tells us (webhooks, the sandbox pay page): each notice is only
+a trigger; the invoice or subscription is re-read before anything is recorded, so duplicate,
+late or out-of-order notices cannot move a request backwards or act twice."""
+
+from __future__ import annotations
+
+import logging
+
+from application.app import LinesApp
+from application.ports import Billing, InvoiceStatus, Subscriptions
+from application.settlement import Settlement
+from application.workspaces import Workspaces
+from domain.enums import LineState, Plan
+from domain.errors import WorkspaceExists
+
+log = logging.getLogger(__name__)
+
+
+class BillingEvents:
+    def __init__(
+        self,
+        app: LinesApp,
+        billing: Billing,
+        settlement: Settlement,
+        workspaces: Workspaces,
+        subscriptions: Subscriptions | None = None,
+    ) -> None:
+        self.app = app
+        self.billing = billing
+        self.settlement = settlement
+        self.workspaces = workspaces
+        self.subscriptions = subscriptions
+
+    def invoice_paid(self, invoice_id: str) -> None:
+        self.settlement.apply_invoice(self.billing.get_invoice(invoice_id))
+
+    def invoice_closed(self, invoice_id: str) -> None:
+        """Voided or uncollectible at the provider: a request still waiting on that invoice
+        can never be paid, so it is canceled and the workspace is free again."""
+        invoice = self.billing.get_invoice(invoice_id)
+        if invoice.status is InvoiceStatus.PAID:
+            self.settlement.apply_invoice(invoice)
+            return
+        if invoice.status not in (InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE):
+            return
+        if invoice.request_id is None:
+            return
+        req = self.app.find_request(invoice.request_id)
+        if req is None or req.state is not LineState.AWAITING_PAYMENT:
+            return
+        if req.invoice_id not in (None, invoice.id):
+            return  # an invoice this request no longer waits on
+        self.settlement.cancel(
+            req.workspace_id, req.id, by="billing", reason=f"invoice {invoice.status.value}"
+        )
+
+    def subscription_changed(self, subscription_id: str) -> None:
+        """Set the workspace's plan and subscription status from the subscription as it is."""
+        if self.subscriptions is None:
+            return
+        sub = self.subscriptions.get_subscription(subscription_id)
+        if sub.workspace_id is None:
+            log.warning("subscription %s: customer names no workspace", subscription_id)
+            return
+        plan = Plan(sub.plan) if sub.plan else None
+        ws = self.app.find_workspace(sub.workspace_id)
+        if ws is None:
+            if plan is None:
+                return
+            try:
+                self.workspaces.create(sub.workspace_id, plan, sub.workspace_id, sub.active)
+                return
+            except WorkspaceExists:  # a concurrent delivery created it: update it instead
+                ws = self.app.workspace(sub.workspace_id)
+        if plan is not None and plan is not ws.plan:
+            self.workspaces.set_plan(sub.workspace_id, plan)
+        if sub.active != ws.subscription_active:
+            self.workspaces.set_subscription(sub.workspace_id, sub.active)
