@@ -20,6 +20,7 @@ from adapters.stripe_billing import StripeBilling, StripePrices, with_client
 from adapters.stripe_subscriptions import StripeSubscriptions
 from adapters.webhook_inbox import WebhookInbox
 from application.app import LinesApp
+from application.audit import Audit
 from application.billing_events import BillingEvents
 from application.commands import LineDefaults, Pricing
 from application.keys import ApiKeys
@@ -33,6 +34,7 @@ from projections import schema as projection_schema
 from projections.eventlog import ApplicationLog
 from projections.lines import LinesProjection
 from projections.read_model import SqlReadModel
+from projections.rebuild import Rebuilder
 from projections.runner import ProjectionRunner
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,16 @@ class Services:
     lease: SqlLease
     clock: Clock
     extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def audit(self) -> Audit:
+        return Audit(self.app, self.read_model)
+
+    def rebuilder(self) -> Rebuilder:
+        lease = SqlLease(self.database.write_engine, "rebuild:lines", default_holder(), ttl=60)
+        return Rebuilder(
+            ApplicationLog(self.app), self.database.write_engine, self.database.read_engine, lease
+        )
 
     @property
     def sandbox_billing(self) -> SandboxBilling | None:

@@ -127,9 +127,10 @@ def serve(a: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from api.cli_ops import HANDLERS
     from api.cli_parser import build_parser
 
-    return build_parser(globals())
+    return build_parser({**globals(), **HANDLERS})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -73,4 +73,18 @@ def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
     c.add_argument("id", type=h["_uuid"])
     c.add_argument("--reason", required=True)
     c.set_defaults(handler=h["lines_fail"])
+
+    c = sub.add_parser("audit", help="a request's history and state, or `audit verify`")
+    c.add_argument("target", help="a line request id, or `verify` to replay everything")
+    c.add_argument("--as-of", help="the state at this ISO time")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(handler=h["audit"])
+
+    proj = sub.add_parser("projections").add_subparsers(dest="projections", required=True)
+    c = proj.add_parser("rebuild", help="replay from position 0 and swap in, no downtime")
+    c.add_argument("name", nargs="?", help="the projection (default: all, i.e. lines)")
+    c.set_defaults(handler=h["projections_rebuild"])
+    proj.add_parser("status", help="position, head and lag").set_defaults(
+        handler=h["projections_status"]
+    )
     return p

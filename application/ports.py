@@ -111,6 +111,7 @@ class ProvisioningOutcome:
     phone: str | None = None
     email: str | None = None
     provider_ref: str | None = None
+    server_url: str | None = None
     reason: str | None = None
 
 

@@ -39,15 +39,26 @@ class Provisioning:
             )
         )
         if outcome.state is ProvisioningState.ACTIVE:
-            self.activate(request_id, outcome.phone, outcome.email, outcome.provider_ref or "")
+            self.activate(
+                request_id,
+                outcome.phone,
+                outcome.email,
+                outcome.provider_ref or "",
+                outcome.server_url,
+            )
         elif outcome.state is ProvisioningState.FAILED:
             self.fail(request_id, outcome.reason or "provisioning failed")
 
     def activate(
-        self, request_id: UUID, phone: str | None, email: str | None, provider_ref: str
+        self,
+        request_id: UUID,
+        phone: str | None,
+        email: str | None,
+        provider_ref: str,
+        server_url: str | None = None,
     ) -> LineRequest:
         def decide(req: LineRequest) -> list[Aggregate]:
-            req.activate(phone=phone, email=email, provider_ref=provider_ref)
+            req.activate(phone=phone, email=email, provider_ref=provider_ref, server_url=server_url)
             return [req]
 
         return self.app.change_request(request_id, decide)

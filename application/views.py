@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -66,6 +67,10 @@ class ReadModel(ABC):
     @abstractmethod
     def list_lines(self, workspace_id: str) -> list[LineView]:
         """Every line request of the workspace, newest first."""
+
+    @abstractmethod
+    def iter_lines(self, batch: int = 1000) -> Iterator[LineView]:
+        """Every row of every workspace, in id order (for audits)."""
 
     @abstractmethod
     def pending_work(self, limit: int, include_reconcile: bool) -> list[WorkItem]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -73,6 +74,7 @@ class LineRequest(Aggregate):
         self.refund_id: str | None = None
         self.provisioning_started_at: datetime | None = None
         self.provider_ref: str | None = None
+        self.server_url: str | None = None
         self.failure_reason: str | None = None
         self.canceled_by: str | None = None
 
@@ -183,19 +185,44 @@ class LineRequest(Aggregate):
         self.state = LineState.PROVISIONING
         self.provisioning_started_at = at
 
-    def activate(self, phone: str | None, email: str | None, provider_ref: str) -> None:
+    class Activated(Aggregate.Event):
+        """Version 2 added `server_url`, where the line's health is probed. Version 1 events
+        (stored before it existed) are upcast with no server URL."""
+
+        class_version = 2
+        phone: str | None
+        email: str | None
+        provider_ref: str
+        server_url: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["server_url"] = None
+
+    def activate(
+        self,
+        phone: str | None,
+        email: str | None,
+        provider_ref: str,
+        server_url: str | None = None,
+    ) -> None:
         if self.state is not LineState.PROVISIONING:
             raise self._refuse("activate")
         if self.channel is Channel.PHONE and (phone or self.phone) is None:
             raise MissingLineDetails("phone", "A phone line needs its assigned phone number.")
-        self._activated(phone=phone, email=email, provider_ref=provider_ref)
+        self._activated(
+            phone=phone, email=email, provider_ref=provider_ref, server_url=server_url
+        )
 
-    @event("Activated")
-    def _activated(self, phone: str | None, email: str | None, provider_ref: str) -> None:
+    @event(Activated)
+    def _activated(
+        self, phone: str | None, email: str | None, provider_ref: str, server_url: str | None
+    ) -> None:
         self.state = LineState.ACTIVE
         self.phone = phone or self.phone
         self.email = email or self.email
         self.provider_ref = provider_ref
+        self.server_url = server_url
 
     def fail(self, reason: str) -> None:
         if self.state is not LineState.PROVISIONING:

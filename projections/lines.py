@@ -5,22 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, select
 
 from domain.enums import Billing, LineState, PaymentStatus
 from projections.schema import line_views
 
 Row = dict[str, Any]
-_UPDATABLE = [c.name for c in line_views.columns if c.name != "id"]
 
 
 class LinesProjection:
-    """Folds LineRequest events into `line_views` rows, a batch at a time."""
+    """Folds LineRequest events into `line_views` rows (or a shadow copy of that table
+    during a rebuild), a batch at a time."""
 
-    name = "lines"
     topic_prefix = "domain.line_request:LineRequest."
 
-    def __init__(self) -> None:
+    def __init__(self, table: Table = line_views, name: str = "lines") -> None:
+        self.table = table
+        self.name = name
+        self.updatable = [c.name for c in table.columns if c.name != "id"]
         self.handlers: dict[str, Callable[[Row, Any], None]] = {
             "Requested": self._requested,
             "Invoiced": self._invoiced,
@@ -38,10 +40,10 @@ class LinesProjection:
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
         """Apply (position, event) pairs in log order, in the caller's transaction."""
+        t = self.table
         ids = {str(e.originator_id) for _, e in events}
         stored = {
-            r["id"]: dict(r)
-            for r in conn.execute(select(line_views).where(line_views.c.id.in_(ids))).mappings()
+            r["id"]: dict(r) for r in conn.execute(select(t).where(t.c.id.in_(ids))).mappings()
         }
         rows: dict[str, Row] = dict(stored)
         for position, e in events:
@@ -55,14 +57,13 @@ class LinesProjection:
         new = [r for k, r in rows.items() if k not in stored and "workspace_id" in r]
         changed = [r for k, r in rows.items() if k in stored]
         if new:
-            conn.execute(line_views.insert(), new)
+            conn.execute(t.insert(), new)
         if changed:
+            cols = self.updatable
             stmt = (
-                line_views.update()
-                .where(line_views.c.id == bindparam("_id"))
-                .values({c: bindparam(c) for c in _UPDATABLE})
+                t.update().where(t.c.id == bindparam("_id")).values({c: bindparam(c) for c in cols})
             )
-            conn.execute(stmt, [{"_id": r["id"], **{c: r[c] for c in _UPDATABLE}} for r in changed])
+            conn.execute(stmt, [{"_id": r["id"], **{c: r[c] for c in cols}} for r in changed])
 
     @staticmethod
     def _requested(row: Row, e: Any) -> None:
@@ -106,10 +107,8 @@ class LinesProjection:
     @staticmethod
     def _activated(row: Row, e: Any) -> None:
         row["state"] = LineState.ACTIVE.value
-        if e.phone is not None:
-            row["phone"] = e.phone
-        if e.email is not None:
-            row["email"] = e.email
+        row["phone"] = e.phone or row["phone"]
+        row["email"] = e.email or row["email"]
 
     @staticmethod
     def _canceled(row: Row, e: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -90,6 +91,16 @@ class SqlReadModel(ReadModel):
     def list_lines(self, workspace_id: str) -> list[LineView]:
         query = select(line_views).where(v.workspace_id == workspace_id).order_by(v.seq.desc())
         return [to_view(r) for r in self._rows(query)]
+
+    def iter_lines(self, batch: int = 1000) -> Iterator[LineView]:
+        after = ""
+        while True:
+            query = select(line_views).where(v.id > after).order_by(v.id).limit(batch)
+            rows = self._rows(query)
+            yield from (to_view(r) for r in rows)
+            if len(rows) < batch:
+                return
+            after = rows[-1].id
 
     def pending_work(self, limit: int, include_reconcile: bool) -> list[WorkItem]:
         kinds = [k for k in WorkKind if include_reconcile or k is not WorkKind.RECONCILE]

@@ -6,7 +6,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.schema import positions
@@ -30,9 +30,9 @@ class Projection(Protocol):
     def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None: ...
 
 
-def read_position(conn: Connection, name: str) -> int:
+def read_position(conn: Connection, name: str) -> int | None:
     value = conn.execute(select(positions.c.position).where(positions.c.name == name)).scalar()
-    return int(value or 0)
+    return None if value is None else int(value)
 
 
 def write_position(conn: Connection, name: str, position: int) -> None:
@@ -45,10 +45,23 @@ def write_position(conn: Connection, name: str, position: int) -> None:
     )
 
 
+def forget_position(conn: Connection, name: str) -> None:
+    conn.execute(delete(positions).where(positions.c.name == name))
+
+
+def lock_projection(conn: Connection, name: str) -> None:
+    """Serialise writers of one projection across processes. On SQLite the write engine's
+    BEGIN IMMEDIATE already holds the database's write lock; PostgreSQL takes an advisory
+    lock that is released with the transaction."""
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(f"projection:{name}".encode())
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
 class ProjectionRunner:
-    """Only one transaction at a time may advance a projection, whichever process runs it:
-    SQLite's write lock (BEGIN IMMEDIATE) or a PostgreSQL advisory lock serialises them, and
-    the position is read inside the lock, so no two processes ever apply the same event."""
+    """Only one transaction at a time may advance a projection, whichever process runs it,
+    and the position is read after the lock is held, so no two processes ever apply the
+    same event."""
 
     def __init__(
         self,
@@ -63,7 +76,6 @@ class ProjectionRunner:
         self.write_engine = write_engine
         self.read_engine = read_engine
         self.batch = batch
-        self._lock_key = zlib.crc32(f"projection:{projection.name}".encode())
 
     @property
     def name(self) -> str:
@@ -71,31 +83,30 @@ class ProjectionRunner:
 
     def position(self) -> int:
         with self.read_engine.connect() as conn:
-            return read_position(conn, self.name)
+            return read_position(conn, self.name) or 0
 
     def catch_up(self, target: int | None = None) -> int:
         """Advance until `target` (default: the head when called) is processed."""
         reached = self.position()
         goal = self.log.head() if target is None else target
         while reached < goal:
-            reached, more = self._advance_one_batch()
-            if not more:
+            with self.write_engine.begin() as conn:
+                lock_projection(conn, self.name)
+                reached, count = self.apply_batch(conn)
+            if count < self.batch:
                 break
         return reached
 
-    def _advance_one_batch(self) -> tuple[int, bool]:
-        with self.write_engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self._lock_key})
-            start = read_position(conn, self.name)
-            notes = self.log.select(start, self.batch)
-            if not notes:
-                return start, False
-            wanted = [
-                (pos, decode()) for pos, topic, decode in notes if self.projection.wants(topic)
-            ]
-            if wanted:
-                self.projection.apply(conn, wanted)
-            last = notes[-1][0]
-            write_position(conn, self.name, last)
-            return last, len(notes) == self.batch
+    def apply_batch(self, conn: Connection) -> tuple[int, int]:
+        """In the caller's locked transaction: apply the next batch after the tracked
+        position and move the position. Returns (position reached, notifications read)."""
+        start = read_position(conn, self.name) or 0
+        notes = self.log.select(start, self.batch)
+        if not notes:
+            return start, 0
+        wanted = [(pos, decode()) for pos, topic, decode in notes if self.projection.wants(topic)]
+        if wanted:
+            self.projection.apply(conn, wanted)
+        last = int(notes[-1][0])
+        write_position(conn, self.name, last)
+        return last, len(notes)

@@ -1,0 +1,126 @@
+"""Audits: a request's history and state at any time, and a full replay of the log
+compared with the read model."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import PersistenceError
+
+from application.app import LinesApp, store_unavailable
+from application.views import LineView, ReadModel
+from domain.errors import NotFound
+from domain.line_request import LineRequest
+
+STATE_FIELDS = (
+    "workspace_id", "state", "payment_status", "billing", "channel", "line_type", "source",
+    "first_name", "last_name", "email", "phone", "invoice_id", "payment_url", "invoice_voided",
+    "amount_paid", "refund_id", "provider_ref", "server_url", "failure_reason", "canceled_by",
+)  # fmt: skip
+# The read model's fields that must equal the fold of the events.
+VIEW_FIELDS = (
+    "workspace_id", "state", "payment_status", "billing", "channel", "line_type", "source",
+    "first_name", "last_name", "email", "phone", "invoice_id", "version",
+)  # fmt: skip
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, UUID)):
+        return str(value)
+    return value
+
+
+def state_of(req: LineRequest) -> dict[str, Any]:
+    fields = {name: plain(getattr(req, name, None)) for name in STATE_FIELDS}
+    return {"id": str(req.id), "version": req.version, **fields, "state": req.state_name}
+
+
+@dataclass
+class Trail:
+    events: list[Any]
+    state: dict[str, Any] | None  # None: the request did not exist yet at `as_of`
+
+
+@dataclass
+class VerifyReport:
+    requests: int = 0
+    events: int = 0
+    rows: int = 0
+    mismatches: list[str] = field(default_factory=list)
+
+
+class Audit:
+    def __init__(self, app: LinesApp, read_model: ReadModel) -> None:
+        self.app = app
+        self.read_model = read_model
+
+    def trail(self, request_id: UUID, as_of: datetime | None = None) -> Trail:
+        events = self.app.history(request_id)
+        if not events or type(events[0]).__qualname__ != "LineRequest.Requested":
+            raise NotFound("line request", request_id)
+        upto = [e for e in events if as_of is None or e.timestamp <= as_of]
+        if not upto:
+            return Trail(events=[], state=None)
+        req: LineRequest = self.app.repository.get(request_id, version=upto[-1].originator_version)
+        return Trail(events=upto, state=state_of(req))
+
+    def verify(self) -> VerifyReport:
+        """Replay every request from the log, check its versions are contiguous and that
+        its folded state equals its read-model row; rows without a request are reported."""
+        report = VerifyReport()
+        folded = self._fold_all(report)
+        for view in self.read_model.iter_lines():
+            report.rows += 1
+            req = folded.pop(view.id, None)
+            if req is None:
+                report.mismatches.append(f"{view.id}: row has no request in the log")
+                continue
+            report.mismatches += compare(req, view)
+        report.mismatches += [f"{rid}: request has no row" for rid in folded]
+        return report
+
+    def _fold_all(self, report: VerifyReport) -> dict[UUID, LineRequest]:
+        histories: dict[UUID, list[Any]] = defaultdict(list)
+        for event in self._line_request_events():
+            histories[event.originator_id].append(event)
+        folded: dict[UUID, LineRequest] = {}
+        for rid, events in histories.items():
+            report.requests += 1
+            report.events += len(events)
+            versions = [e.originator_version for e in events]
+            if versions != list(range(1, len(events) + 1)):
+                report.mismatches.append(f"{rid}: versions are not contiguous: {versions}")
+            aggregate: Any = None
+            for event in events:
+                aggregate = event.mutate(aggregate)
+            folded[rid] = aggregate
+        return folded
+
+    def _line_request_events(self) -> Iterator[Any]:
+        recorder, mapper, start = self.app.recorder, self.app.mapper, 0
+        try:
+            while notes := recorder.select_notifications(start, 5000, inclusive_of_start=False):
+                for n in notes:
+                    if n.topic.startswith("domain.line_request:LineRequest."):
+                        yield mapper.to_domain_event(n)
+                start = notes[-1].id
+        except PersistenceError as e:
+            raise store_unavailable(e) from e
+
+
+def compare(req: LineRequest, view: LineView) -> list[str]:
+    expected = state_of(req)
+    return [
+        f"{req.id}: {name} is {plain(getattr(view, name))!r} in the read model, "
+        f"{expected[name]!r} in the log"
+        for name in VIEW_FIELDS
+        if plain(getattr(view, name)) != expected[name]
+    ]
