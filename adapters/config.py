@@ -31,6 +31,10 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
 
+def _opt(env: Mapping[str, str], name: str) -> str | None:
+    return env.get(name, "").strip() or None
+
+
 def _plan_prices(raw: str) -> dict[str, str]:
     """`mini=price_1,starter=price_2` → {"price_1": "mini", …} (price id → plan name)."""
     mapping: dict[str, str] = {}
@@ -92,6 +96,15 @@ class Settings:
     db_pool_size: int = 5
     log_level: str = "INFO"
     stripe: StripeSettings | None = None
+    clerk_jwks: str | None = None
+    clerk_public_key: str | None = None
+    clerk_issuer: str | None = None
+    clerk_authorized_parties: tuple[str, ...] = ()
+    health_timeout: float = 2.0
+    health_check_seconds: float | None = None
+    notify_url: str | None = None
+    notify_secret: str | None = None
+    internal_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -121,4 +134,17 @@ class Settings:
             db_pool_size=_int(e, "TUCO_DB_POOL_SIZE", cls.db_pool_size),
             log_level=e.get("TUCO_LOG_LEVEL", "").strip().upper() or cls.log_level,
             stripe=StripeSettings.from_env(e, required=billing == "stripe"),
+            clerk_jwks=_opt(e, "TUCO_CLERK_JWKS"),
+            clerk_public_key=_opt(e, "TUCO_CLERK_PUBLIC_KEY"),
+            clerk_issuer=_opt(e, "TUCO_CLERK_ISSUER"),
+            clerk_authorized_parties=tuple(
+                p.strip()
+                for p in e.get("TUCO_CLERK_AUTHORIZED_PARTIES", "").split(",")
+                if p.strip()
+            ),
+            health_timeout=_float(e, "TUCO_HEALTH_TIMEOUT", cls.health_timeout),
+            health_check_seconds=_float(e, "TUCO_HEALTH_CHECK_SECONDS", 0.0) or None,
+            notify_url=_opt(e, "TUCO_NOTIFY_URL"),
+            notify_secret=_opt(e, "TUCO_NOTIFY_SECRET"),
+            internal_token=_opt(e, "TUCO_INTERNAL_TOKEN"),
         )

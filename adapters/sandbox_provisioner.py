@@ -16,11 +16,13 @@ from domain.enums import Channel
 
 class SandboxProvisioner(Provisioner):
     """Stateless: whether a line is ready follows from when provisioning started, so any
-    process can answer. Phone lines get the requested number or a 555 number."""
+    process can answer. Phone lines get the requested number or a 555 number, and every line
+    a server URL on the sandbox line server."""
 
-    def __init__(self, clock: Clock, delay_seconds: float) -> None:
+    def __init__(self, clock: Clock, delay_seconds: float, public_url: str = "") -> None:
         self.clock = clock
         self.delay = timedelta(seconds=max(0.0, delay_seconds))
+        self.public_url = public_url
 
     def provision(self, order: ProvisioningOrder) -> ProvisioningOutcome:
         if self.clock.now() < order.started_at + self.delay:
@@ -33,4 +35,6 @@ class SandboxProvisioner(Provisioner):
             phone=phone,
             email=order.email,
             provider_ref=f"sandbox-{order.request_id.hex[:12]}",
+            # The sandbox line server this service serves itself (api/sandbox_lines.py).
+            server_url=f"{self.public_url}/sandbox/lines/{order.request_id}",
         )

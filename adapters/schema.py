@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -52,4 +52,12 @@ processed_webhooks = Table(
     Column("event_id", String(255), primary_key=True),
     Column("type", String(100), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+sandbox_line_status = Table(
+    "sandbox_line_status",
+    metadata,
+    Column("line_id", String(36), primary_key=True),
+    Column("up", Boolean, nullable=False),
+    Column("imessage", Boolean, nullable=False),
 )

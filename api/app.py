@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
-from api import routes, sandbox_routes, webhook_routes
+from api import lines_routes, routes, sandbox_lines_routes, sandbox_routes, webhook_routes
 from api.bootstrap import Services, build
 from api.errors import exception_handlers
 
@@ -62,7 +62,13 @@ def create_app(
                 svc.close()
 
     app = Starlette(
-        routes=[*routes.routes, *sandbox_routes.routes, *webhook_routes.routes],
+        routes=[
+            *routes.routes,
+            *lines_routes.routes,
+            *webhook_routes.routes,
+            *sandbox_routes.routes,
+            *sandbox_lines_routes.routes,
+        ],
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         lifespan=lifespan,
     )

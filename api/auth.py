@@ -1,4 +1,4 @@
-"""Who is calling: a workspace API key (`Authorization: Bearer tuco_…`)."""
+"""Who is calling: a workspace API key (`Bearer tuco_…`) or a Clerk session token."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from adapters.clerk import ClerkVerifier, InvalidToken
 from api.errors import Unauthorized
-from application.keys import ApiKeys
+from application.keys import KEY_PREFIX, ApiKeys
 from domain.enums import RequestSource
 
 
@@ -22,16 +23,28 @@ def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Send a workspace API key as 'Authorization: Bearer tuco_…'.")
+        raise Unauthorized("Send 'Authorization: Bearer <API key or Clerk session token>'.")
     return token.strip()
 
 
-def authenticate(request: Request, keys: ApiKeys) -> Caller:
-    """Runs in the thread pool (it reads the key store)."""
+def authenticate(request: Request, keys: ApiKeys, clerk: ClerkVerifier | None) -> Caller:
+    """An API key or a Clerk token; runs in the thread pool (it reads the key store)."""
     token = bearer_token(request)
-    workspace_id = keys.authenticate(token)
-    if workspace_id is None:
-        raise Unauthorized("The API key is not valid or has been revoked.")
-    return Caller(
-        workspace_id=workspace_id, source=RequestSource.API, actor=f"api_key:{token[:12]}"
-    )
+    if token.startswith(KEY_PREFIX):
+        workspace_id = keys.authenticate(token)
+        if workspace_id is None:
+            raise Unauthorized("The API key is not valid or has been revoked.")
+        return Caller(workspace_id, RequestSource.API, f"api_key:{token[:12]}")
+    return authenticate_dashboard(request, clerk)
+
+
+def authenticate_dashboard(request: Request, clerk: ClerkVerifier | None) -> Caller:
+    """A Clerk session token only: the token's organization names the workspace."""
+    token = bearer_token(request)
+    if clerk is None or token.startswith(KEY_PREFIX):
+        raise Unauthorized("This endpoint takes a Clerk session token.")
+    try:
+        workspace_id = clerk.workspace_for(token)
+    except InvalidToken as e:
+        raise Unauthorized(str(e)) from None
+    return Caller(workspace_id, RequestSource.DASHBOARD, f"dashboard:{workspace_id}")

@@ -3,18 +3,22 @@ Nothing here runs at import time."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import OperationalError, ProgrammingError
-
 from adapters import schema as adapter_schema
+from adapters.clerk import ClerkVerifier
 from adapters.clock import SystemClock
 from adapters.config import ConfigError, Settings
 from adapters.database import Database, open_database
+from adapters.health_probe import HttpHealthProbe
 from adapters.keys import SqlKeyStore
 from adapters.lease import SqlLease, default_holder
+from adapters.migrate import migrate
+from adapters.notifier import LogNotifier, WebhookNotifier
 from adapters.sandbox_billing import SandboxBilling
+from adapters.sandbox_lines import SandboxLines
 from adapters.sandbox_provisioner import SandboxProvisioner
 from adapters.stripe_billing import StripeBilling, StripePrices, with_client
 from adapters.stripe_subscriptions import StripeSubscriptions
@@ -23,21 +27,26 @@ from application.app import LinesApp
 from application.audit import Audit
 from application.billing_events import BillingEvents
 from application.commands import LineDefaults, Pricing
+from application.health import HealthChecks, HealthProbe, Notifier
 from application.keys import ApiKeys
 from application.ports import Billing, Clock, Provisioner, Subscriptions
 from application.provisioning import Provisioning
 from application.requests import LineRequests
 from application.settlement import Settlement
+from application.usage import UsageReporting
 from application.worker import Worker
 from application.workspaces import Workspaces
 from projections import schema as projection_schema
+from projections.composite import CompositeProjection
 from projections.eventlog import ApplicationLog
 from projections.lines import LinesProjection
 from projections.read_model import SqlReadModel
-from projections.rebuild import Rebuilder
+from projections.rebuild import TARGETS, Rebuilder, RebuildRunning
 from projections.runner import ProjectionRunner
+from projections.usage import UsageProjection
 
 log = logging.getLogger(__name__)
+TABLE_TARGETS = {name: table.name for name, (table, _) in TARGETS.items()}
 
 
 @dataclass
@@ -58,17 +67,19 @@ class Services:
     worker: Worker
     lease: SqlLease
     clock: Clock
+    health: HealthChecks
+    usage: UsageReporting
+    sandbox_lines: SandboxLines
+    clerk: ClerkVerifier | None
     extras: dict[str, object] = field(default_factory=dict)
 
     @property
     def audit(self) -> Audit:
         return Audit(self.app, self.read_model)
 
-    def rebuilder(self) -> Rebuilder:
-        lease = SqlLease(self.database.write_engine, "rebuild:lines", default_holder(), ttl=60)
-        return Rebuilder(
-            ApplicationLog(self.app), self.database.write_engine, self.database.read_engine, lease
-        )
+    def rebuilder(self, target: str = "lines") -> Rebuilder:
+        lease = SqlLease(self.database.write_engine, f"rebuild:{target}", default_holder(), ttl=60)
+        return Rebuilder(target, ApplicationLog(self.app), self.runner, lease)
 
     @property
     def sandbox_billing(self) -> SandboxBilling | None:
@@ -79,13 +90,12 @@ class Services:
         self.database.dispose()
 
 
-def upgrade(database: Database) -> None:
-    """Create every table that is missing (safe to run again, and from several processes)."""
-    for metadata in (projection_schema.metadata, adapter_schema.metadata):
-        try:
-            metadata.create_all(database.write_engine)
-        except (OperationalError, ProgrammingError):
-            metadata.create_all(database.write_engine)  # another process created it meanwhile
+def upgrade(database: Database) -> list[str]:
+    """Create missing tables and columns (safe to run again, and from several processes);
+    returns the read-model tables that gained columns and so need a rebuild."""
+    migrate(database.write_engine, adapter_schema.metadata)
+    added = migrate(database.write_engine, projection_schema.metadata)
+    return sorted({column.split(".")[0] for column in added})
 
 
 def _billing(
@@ -111,21 +121,26 @@ def build(
     clock: Clock | None = None,
     billing: Billing | None = None,
     provisioner: Provisioner | None = None,
+    probe: HealthProbe | None = None,
+    notifier: Notifier | None = None,
 ) -> Services:
     """Everything the API, the worker and the CLI need, from settings (default: env)."""
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     database = open_database(settings.database_url, settings.db_timeout, settings.db_pool_size)
-    upgrade(database)
+    stale_tables = upgrade(database)
     app = LinesApp(env=database.event_store_env)
+    live = CompositeProjection("read_model", [LinesProjection(), UsageProjection()])
     runner = ProjectionRunner(
-        LinesProjection(), ApplicationLog(app), database.write_engine, database.read_engine
+        live, ApplicationLog(app), database.write_engine, database.read_engine
     )
-    read_model = SqlReadModel(runner, database.read_engine)
+    read_model = SqlReadModel(runner, database.read_engine, clock)
     app.read_model = read_model
     configured_billing, subscriptions = _billing(settings, database, clock)
     billing = billing or configured_billing
-    provisioner = provisioner or SandboxProvisioner(clock, settings.sandbox_provision_seconds)
+    provisioner = provisioner or SandboxProvisioner(
+        clock, settings.sandbox_provision_seconds, settings.public_url
+    )
     settlement = Settlement(app, billing, clock)
     provisioning = Provisioning(app, provisioner, settlement)
     requests = LineRequests(
@@ -136,12 +151,21 @@ def build(
         Pricing(settings.price_phone, settings.price_email, settings.currency),
         LineDefaults(settings.daily_new_conversations_limit, settings.daily_total_messages_limit),
     )
-    worker = Worker(read_model, settlement, provisioning, clock, settings.reconcile_seconds)
+    health = HealthChecks(
+        app,
+        probe or HttpHealthProbe(settings.health_timeout),
+        notifier or _notifier(settings),
+        clock,
+    )
+    worker = Worker(
+        read_model, settlement, provisioning, clock, health,
+        reconcile_every=settings.reconcile_seconds, health_every=settings.health_check_seconds,
+    )  # fmt: skip
     app.after_commit.append(worker.wake)
     workspaces = Workspaces(app)
     secret = settings.stripe.webhook_secret if settings.stripe else None
     tolerance = settings.stripe.webhook_tolerance if settings.stripe else 300
-    return Services(
+    services = Services(
         settings=settings,
         database=database,
         app=app,
@@ -158,4 +182,31 @@ def build(
         worker=worker,
         lease=SqlLease(database.write_engine, "worker", default_holder()),
         clock=clock,
+        health=health,
+        usage=UsageReporting(app, read_model, clock),
+        sandbox_lines=SandboxLines(database.write_engine, database.read_engine),
+        clerk=_clerk(settings),
+    )
+    for target, table in TABLE_TARGETS.items():
+        if table in stale_tables:
+            log.warning("read model %s gained columns: rebuilding it from the log", target)
+            with contextlib.suppress(RebuildRunning):  # another process is on it
+                services.rebuilder(target).rebuild()
+    return services
+
+
+def _notifier(settings: Settings) -> Notifier:
+    if settings.notify_url and settings.notify_secret:
+        return WebhookNotifier(settings.notify_url, settings.notify_secret)
+    return LogNotifier()
+
+
+def _clerk(settings: Settings) -> ClerkVerifier | None:
+    if not (settings.clerk_jwks or settings.clerk_public_key):
+        return None
+    return ClerkVerifier(
+        jwks=settings.clerk_jwks,
+        public_key=settings.clerk_public_key,
+        issuer=settings.clerk_issuer,
+        authorized_parties=list(settings.clerk_authorized_parties),
     )

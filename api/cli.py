@@ -127,10 +127,10 @@ def serve(a: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from api.cli_ops import HANDLERS
+    from api import cli_lines, cli_ops
     from api.cli_parser import build_parser
 
-    return build_parser({**globals(), **HANDLERS})
+    return build_parser({**globals(), **cli_ops.HANDLERS, **cli_lines.HANDLERS})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,7 @@ import orjson
 
 from api.errors import ValidationFailed
 from application.commands import RequestLine
+from application.usage import UsageItem
 from domain.enums import Channel, LineType, RequestSource
 from domain.errors import NotFound
 
@@ -124,3 +126,48 @@ def request_id(raw: str) -> UUID:
         return UUID(raw)
     except ValueError:
         raise NotFound("line request", raw) from None
+
+
+MAX_USAGE_ITEMS = 1000
+
+
+def usage_batch(body: bytes) -> tuple[str, list[UsageItem]]:
+    """`{"batchId", "items": [{"lineId", "timestamp", "newConversation", "messages"}]}`."""
+    data = json_object(body, {"batchId", "items"})
+    batch_id = _string(data, "batchId", required=True, max_len=200) or ""
+    raw_items = data.get("items")
+    if not isinstance(raw_items, list) or not 0 < len(raw_items) <= MAX_USAGE_ITEMS:
+        raise ValidationFailed(
+            f"items must be a list of 1 to {MAX_USAGE_ITEMS} usage items.", param="items"
+        )
+    return batch_id, [_usage_item(raw, f"items[{n}]") for n, raw in enumerate(raw_items)]
+
+
+def _usage_item(raw: Any, where: str) -> UsageItem:
+    if not isinstance(raw, dict):
+        raise ValidationFailed(f"{where} must be an object.", param=where)
+    for name in raw:
+        if name not in ("lineId", "timestamp", "newConversation", "messages"):
+            raise ValidationFailed(f"Unknown field {name!r}.", param=f"{where}.{name}")
+    try:
+        line_id = UUID(str(raw.get("lineId")))
+    except ValueError:
+        raise ValidationFailed("lineId is not a line id.", param=f"{where}.lineId") from None
+    try:
+        at = datetime.fromisoformat(str(raw.get("timestamp")).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed(
+            "timestamp must be an ISO 8601 time.", param=f"{where}.timestamp"
+        ) from None
+    new = raw.get("newConversation", False)
+    messages = raw.get("messages", 1)
+    if not isinstance(new, bool):
+        raise ValidationFailed("newConversation must be true or false.", f"{where}.newConversation")
+    if isinstance(messages, bool) or not isinstance(messages, int) or not 0 <= messages <= 10**6:
+        raise ValidationFailed("messages must be a whole number >= 0.", f"{where}.messages")
+    return UsageItem(
+        line_id=line_id,
+        at=at if at.tzinfo else at.replace(tzinfo=UTC),
+        new_conversation=new,
+        messages=messages,
+    )

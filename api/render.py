@@ -32,9 +32,19 @@ def line(view: LineView, today: datetime) -> dict[str, Any]:
         "stripeInvoiceId": view.invoice_id,
         "dailyNewConversationsLimit": view.daily_new_conversations_limit,
         "dailyTotalMessagesLimit": view.daily_total_messages_limit,
-        # Usage reporting arrives with the messaging side; until then today's counters are 0.
-        "usage": {"date": today.date().isoformat(), "newMessages": 0, "totalMessages": 0},
-        "healthCheck": None,
+        "usage": {
+            "date": (view.usage_date or today.date()).isoformat(),
+            "newMessages": view.usage_new_conversations,
+            "totalMessages": view.usage_total_messages,
+        },
+        "healthCheck": (
+            {
+                "status": view.health_status.value,
+                "lastCheckedAt": iso(view.health_checked_at) if view.health_checked_at else None,
+            }
+            if view.health_status
+            else None
+        ),
         "createdAt": iso(view.created_at),
         "updatedAt": iso(view.updated_at),
     }

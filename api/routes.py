@@ -24,7 +24,7 @@ async def _call(request: Request, work: Callable[[Services, Caller, bytes], T]) 
     services: Services = request.app.state.services
 
     def run() -> T:
-        return work(services, authenticate(request, services.keys), body)
+        return work(services, authenticate(request, services.keys, services.clerk), body)
 
     return await run_in_threadpool(run)
 

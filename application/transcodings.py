@@ -10,6 +10,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from domain.enums import (
     Billing,
     Channel,
+    HealthStatus,
     LineState,
     LineType,
     PaymentStatus,
@@ -20,6 +21,7 @@ from domain.enums import (
 DOMAIN_ENUMS: tuple[type[Enum], ...] = (
     Billing,
     Channel,
+    HealthStatus,
     LineState,
     LineType,
     PaymentStatus,

@@ -5,11 +5,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from uuid import UUID
 
-from domain.enums import Billing, Channel, LineState, LineType, PaymentStatus, RequestSource
+from domain.enums import (
+    Billing,
+    Channel,
+    HealthStatus,
+    LineState,
+    LineType,
+    PaymentStatus,
+    RequestSource,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,12 @@ class LineView:
     created_at: datetime
     updated_at: datetime
     version: int
+    server_url: str | None = None
+    health_status: HealthStatus | None = None
+    health_checked_at: datetime | None = None
+    usage_date: date | None = None  # today (UTC) when the view was read
+    usage_new_conversations: int = 0
+    usage_total_messages: int = 0
 
 
 class WorkKind(Enum):
@@ -43,6 +57,7 @@ class WorkKind(Enum):
     REFUND = "refund"
     PROVISION = "provision"
     RECONCILE = "reconcile"
+    HEALTH_CHECK = "health_check"
 
 
 @dataclass(frozen=True)
@@ -69,9 +84,18 @@ class ReadModel(ABC):
         """Every line request of the workspace, newest first."""
 
     @abstractmethod
+    def find_line(self, request_id: UUID) -> LineView | None:
+        """A line request of any workspace (internal callers only)."""
+
+    @abstractmethod
+    def usage_on(self, request_id: UUID, day: date) -> tuple[int, int]:
+        """(new conversations, total messages) of a line on one UTC day."""
+
+    @abstractmethod
     def iter_lines(self, batch: int = 1000) -> Iterator[LineView]:
         """Every row of every workspace, in id order (for audits)."""
 
     @abstractmethod
-    def pending_work(self, limit: int, include_reconcile: bool) -> list[WorkItem]:
-        """Requests whose side effects have not completed yet, oldest first."""
+    def pending_work(self, limit: int, periodic: set[WorkKind] | None = None) -> list[WorkItem]:
+        """Requests whose side effects have not completed yet, oldest first; `periodic`
+        adds the sweeps that are due (reconciliation, scheduled health checks)."""

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from uuid import UUID
 
 from application.errors import ServiceBusy
+from application.health import HealthChecks
 from application.ports import Clock, ExternalServiceUnavailable
 from application.provisioning import Provisioning
 from application.settlement import Settlement
@@ -28,22 +29,28 @@ class Worker:
         settlement: Settlement,
         provisioning: Provisioning,
         clock: Clock,
+        health: HealthChecks | None = None,
         reconcile_every: float = 60.0,
+        health_every: float | None = None,
         batch: int = 200,
     ) -> None:
         self.read_model = read_model
-        self.reconcile_every = reconcile_every
         self.batch = batch
         self.clock = clock
-        self._last_reconcile = float("-inf")
+        # Sweeps that run every so often rather than on every pass (0 = every pass,
+        # None = never).
+        self.every = {WorkKind.RECONCILE: reconcile_every, WorkKind.HEALTH_CHECK: health_every}
+        self._last: dict[WorkKind, float] = {}
         self._wake = threading.Event()
-        self.steps: dict[WorkKind, Callable[[UUID], None]] = {
+        self.steps: dict[WorkKind, Callable[[UUID], object]] = {
             WorkKind.INVOICE: settlement.issue_invoice,
             WorkKind.VOID: settlement.void,
             WorkKind.REFUND: settlement.refund,
             WorkKind.PROVISION: provisioning.advance,
             WorkKind.RECONCILE: settlement.reconcile,
         }
+        if health is not None:
+            self.steps[WorkKind.HEALTH_CHECK] = health.check
 
     def wake(self) -> None:
         self._wake.set()
@@ -51,11 +58,8 @@ class Worker:
     def run_once(self) -> int:
         """Returns how many steps completed."""
         self.read_model.catch_up()
-        reconcile = time.monotonic() - self._last_reconcile >= self.reconcile_every
-        if reconcile:
-            self._last_reconcile = time.monotonic()
         done = 0
-        for item in self.read_model.pending_work(self.batch, include_reconcile=reconcile):
+        for item in self.read_model.pending_work(self.batch, self._due_sweeps()):
             try:
                 self.steps[item.kind](item.request_id)
             except (ExternalServiceUnavailable, ServiceBusy, DomainError) as e:
@@ -63,6 +67,18 @@ class Worker:
                 continue
             done += 1
         return done
+
+    def _due_sweeps(self) -> set[WorkKind]:
+        now = time.monotonic()
+        due = {
+            kind
+            for kind, every in self.every.items()
+            if kind in self.steps
+            and every is not None
+            and now - self._last.get(kind, -1e18) >= every
+        }
+        self._last.update(dict.fromkeys(due, now))
+        return due
 
     def run_forever(
         self, stop: threading.Event, interval: float, is_leader: Callable[[], bool]

@@ -45,6 +45,11 @@ class RequestSource(Enum):
     DASHBOARD = "dashboard"
 
 
+class HealthStatus(Enum):
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+
+
 SLOT_HOLDING_STATES = frozenset(
     {LineState.AWAITING_PAYMENT, LineState.PROVISIONING, LineState.ACTIVE}
 )

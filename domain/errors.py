@@ -67,3 +67,14 @@ class MissingLineDetails(DomainError):
     def __init__(self, param: str, message: str) -> None:
         self.param = param
         super().__init__(message)
+
+
+class LineNotCheckable(DomainError):
+    def __init__(self, request_id: object, why: str) -> None:
+        super().__init__(f"Line {request_id} cannot be health-checked: {why}.")
+
+
+class InvalidLimits(DomainError):
+    def __init__(self, param: str, message: str) -> None:
+        self.param = param
+        super().__init__(message)

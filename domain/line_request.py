@@ -9,18 +9,24 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.enums import (
-    SLOT_HOLDING_STATES,
     Billing,
+    HealthStatus,
     Channel,
     LineState,
     LineType,
     PaymentStatus,
     RequestSource,
 )
-from domain.errors import InvalidTransition, MissingLineDetails
+from domain.errors import (
+    InvalidLimits,
+    InvalidTransition,
+    LineNotCheckable,
+    MissingLineDetails,
+)
+from domain.line_state import LineRequestState
 
 
-class LineRequest(Aggregate):
+class LineRequest(LineRequestState, Aggregate):
     """Each public method checks its rule and raises a specific error before the private
     `@event` method records the past-tense event; replay runs only the mutation."""
 
@@ -75,38 +81,10 @@ class LineRequest(Aggregate):
         self.provisioning_started_at: datetime | None = None
         self.provider_ref: str | None = None
         self.server_url: str | None = None
+        self.health_status: HealthStatus | None = None
+        self.health_checked_at: datetime | None = None
         self.failure_reason: str | None = None
         self.canceled_by: str | None = None
-
-    # --- derived state -------------------------------------------------------------------
-
-    @property
-    def state_name(self) -> str:
-        return self.state.value if self.state else "requested"
-
-    @property
-    def holds_slot(self) -> bool:
-        return self.state in SLOT_HOLDING_STATES
-
-    @property
-    def needs_invoice(self) -> bool:
-        return self.state is LineState.AWAITING_PAYMENT and self.invoice_id is None
-
-    @property
-    def needs_void(self) -> bool:
-        return (
-            self.state is LineState.CANCELED
-            and self.invoice_id is not None
-            and not self.invoice_voided
-            and self.payment_status is PaymentStatus.VOID
-        )
-
-    @property
-    def refund_due(self) -> bool:
-        return self.payment_status is PaymentStatus.PAID and self.state in (
-            LineState.FAILED,
-            LineState.CANCELED,
-        )
 
     def _refuse(self, action: str) -> InvalidTransition:
         return InvalidTransition(action, self.state_name)
@@ -210,9 +188,7 @@ class LineRequest(Aggregate):
             raise self._refuse("activate")
         if self.channel is Channel.PHONE and (phone or self.phone) is None:
             raise MissingLineDetails("phone", "A phone line needs its assigned phone number.")
-        self._activated(
-            phone=phone, email=email, provider_ref=provider_ref, server_url=server_url
-        )
+        self._activated(phone=phone, email=email, provider_ref=provider_ref, server_url=server_url)
 
     @event(Activated)
     def _activated(
@@ -244,3 +220,57 @@ class LineRequest(Aggregate):
         self.state = LineState.CANCELED
         self.canceled_by = by
         self.payment_status = PaymentStatus.VOID
+
+    # --- an active line ------------------------------------------------------------------
+
+    def configure_server(self, server_url: str) -> None:
+        """Where the line's health is probed (set by the provisioner or an operator)."""
+        if self.state in (LineState.FAILED, LineState.CANCELED):
+            raise self._refuse("configure the server of")
+        self._server_configured(server_url=server_url)
+
+    @event("ServerConfigured")
+    def _server_configured(self, server_url: str) -> None:
+        self.server_url = server_url
+
+    def check_checkable(self) -> None:
+        if self.state is not LineState.ACTIVE:
+            raise LineNotCheckable(self.id, f"it is {self.state_name}, not active")
+        if not self.server_url:
+            raise LineNotCheckable(self.id, "it has no server URL configured")
+
+    def record_health(self, status: HealthStatus, failures: list[str], at: datetime) -> None:
+        self.check_checkable()
+        self._health_checked(status=status, failures=failures, checked_at=at)
+
+    @event("HealthChecked")
+    def _health_checked(
+        self, status: HealthStatus, failures: list[str], checked_at: datetime
+    ) -> None:
+        self.health_status = status
+        self.health_checked_at = checked_at
+
+    def change_limits(self, new_conversations: int | None, total_messages: int | None) -> None:
+        for param, value in (
+            ("newConversations", new_conversations),
+            ("totalMessages", total_messages),
+        ):
+            if value is not None and value < 0:
+                raise InvalidLimits(param, f"{param} must be 0 or more")
+        self._limits_changed(
+            daily_new_conversations_limit=(
+                self.daily_new_conversations_limit
+                if new_conversations is None
+                else new_conversations
+            ),
+            daily_total_messages_limit=(
+                self.daily_total_messages_limit if total_messages is None else total_messages
+            ),
+        )
+
+    @event("LimitsChanged")
+    def _limits_changed(
+        self, daily_new_conversations_limit: int, daily_total_messages_limit: int
+    ) -> None:
+        self.daily_new_conversations_limit = daily_new_conversations_limit
+        self.daily_total_messages_limit = daily_total_messages_limit

@@ -33,6 +33,9 @@ class LinesProjection:
             "Canceled": self._canceled,
             "InvoiceVoided": self._invoice_voided,
             "Refunded": self._refunded,
+            "ServerConfigured": self._server_configured,
+            "HealthChecked": self._health_checked,
+            "LimitsChanged": self._limits_changed,
         }
 
     def wants(self, topic: str) -> bool:
@@ -87,6 +90,9 @@ class LinesProjection:
             daily_new_conversations_limit=e.daily_new_conversations_limit,
             daily_total_messages_limit=e.daily_total_messages_limit,
             created_at=e.timestamp,
+            server_url=None,
+            health_status=None,
+            health_checked_at=None,
         )
 
     @staticmethod
@@ -109,6 +115,7 @@ class LinesProjection:
         row["state"] = LineState.ACTIVE.value
         row["phone"] = e.phone or row["phone"]
         row["email"] = e.email or row["email"]
+        row["server_url"] = e.server_url or row.get("server_url")
 
     @staticmethod
     def _canceled(row: Row, e: Any) -> None:
@@ -121,3 +128,18 @@ class LinesProjection:
     @staticmethod
     def _refunded(row: Row, e: Any) -> None:
         row["payment_status"] = PaymentStatus.REFUNDED.value
+
+    @staticmethod
+    def _server_configured(row: Row, e: Any) -> None:
+        row["server_url"] = e.server_url
+
+    @staticmethod
+    def _health_checked(row: Row, e: Any) -> None:
+        row.update(health_status=e.status.value, health_checked_at=e.checked_at)
+
+    @staticmethod
+    def _limits_changed(row: Row, e: Any) -> None:
+        row.update(
+            daily_new_conversations_limit=e.daily_new_conversations_limit,
+            daily_total_messages_limit=e.daily_total_messages_limit,
+        )

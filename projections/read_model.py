@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,10 +11,19 @@ from sqlalchemy import Engine, and_, select
 from sqlalchemy.exc import OperationalError
 
 from application.errors import ServiceBusy
+from application.ports import Clock
 from application.views import LineView, ReadModel, WorkItem, WorkKind
-from domain.enums import Billing, Channel, LineState, LineType, PaymentStatus, RequestSource
+from domain.enums import (
+    Billing,
+    Channel,
+    HealthStatus,
+    LineState,
+    LineType,
+    PaymentStatus,
+    RequestSource,
+)
 from projections.runner import ProjectionRunner
-from projections.schema import line_views
+from projections.schema import line_usage, line_views
 
 v = line_views.c
 WORK_FILTERS = {
@@ -33,14 +42,18 @@ WORK_FILTERS = {
     WorkKind.RECONCILE: and_(
         v.state == LineState.AWAITING_PAYMENT.value, v.invoice_id.is_not(None)
     ),
+    WorkKind.HEALTH_CHECK: and_(v.state == LineState.ACTIVE.value, v.server_url.is_not(None)),
 }
+PERIODIC = {WorkKind.RECONCILE, WorkKind.HEALTH_CHECK}
+u = line_usage.c
 
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def to_view(r: Any) -> LineView:
+def to_view(r: Any, day: date | None = None) -> LineView:
+    mapping = r._mapping
     return LineView(
         id=UUID(r.id),
         workspace_id=r.workspace_id,
@@ -61,13 +74,28 @@ def to_view(r: Any) -> LineView:
         created_at=_utc(r.created_at),
         updated_at=_utc(r.updated_at),
         version=r.version,
+        server_url=r.server_url,
+        health_status=HealthStatus(r.health_status) if r.health_status else None,
+        health_checked_at=_utc(r.health_checked_at) if r.health_checked_at else None,
+        usage_date=day,
+        usage_new_conversations=mapping.get("usage_new") or 0,
+        usage_total_messages=mapping.get("usage_total") or 0,
     )
 
 
 class SqlReadModel(ReadModel):
-    def __init__(self, runner: ProjectionRunner, read_engine: Engine) -> None:
+    def __init__(self, runner: ProjectionRunner, read_engine: Engine, clock: Clock) -> None:
         self.runner = runner
         self.engine = read_engine
+        self.clock = clock
+
+    def _with_usage(self, day: date) -> Any:
+        joined = line_views.outerjoin(line_usage, and_(u.line_id == v.id, u.day == day.isoformat()))
+        return select(
+            line_views,
+            u.new_conversations.label("usage_new"),
+            u.total_messages.label("usage_total"),
+        ).select_from(joined)
 
     def catch_up(self, position: int | None = None) -> int:
         try:
@@ -83,14 +111,27 @@ class SqlReadModel(ReadModel):
             raise ServiceBusy(f"The read model is unavailable: {e.orig}") from e
 
     def get_line(self, workspace_id: str, request_id: UUID) -> LineView | None:
-        rows = self._rows(
-            select(line_views).where(v.id == str(request_id), v.workspace_id == workspace_id)
-        )
-        return to_view(rows[0]) if rows else None
+        day = self.clock.now().date()
+        query = self._with_usage(day).where(v.id == str(request_id), v.workspace_id == workspace_id)
+        rows = self._rows(query)
+        return to_view(rows[0], day) if rows else None
+
+    def find_line(self, request_id: UUID) -> LineView | None:
+        day = self.clock.now().date()
+        rows = self._rows(self._with_usage(day).where(v.id == str(request_id)))
+        return to_view(rows[0], day) if rows else None
 
     def list_lines(self, workspace_id: str) -> list[LineView]:
-        query = select(line_views).where(v.workspace_id == workspace_id).order_by(v.seq.desc())
-        return [to_view(r) for r in self._rows(query)]
+        day = self.clock.now().date()
+        query = self._with_usage(day).where(v.workspace_id == workspace_id).order_by(v.seq.desc())
+        return [to_view(r, day) for r in self._rows(query)]
+
+    def usage_on(self, request_id: UUID, day: date) -> tuple[int, int]:
+        query = select(u.new_conversations, u.total_messages).where(
+            u.line_id == str(request_id), u.day == day.isoformat()
+        )
+        rows = self._rows(query)
+        return (rows[0][0], rows[0][1]) if rows else (0, 0)
 
     def iter_lines(self, batch: int = 1000) -> Iterator[LineView]:
         after = ""
@@ -102,8 +143,8 @@ class SqlReadModel(ReadModel):
                 return
             after = rows[-1].id
 
-    def pending_work(self, limit: int, include_reconcile: bool) -> list[WorkItem]:
-        kinds = [k for k in WorkKind if include_reconcile or k is not WorkKind.RECONCILE]
+    def pending_work(self, limit: int, periodic: set[WorkKind] | None = None) -> list[WorkItem]:
+        kinds = [k for k in WorkKind if k not in PERIODIC or k in (periodic or set())]
         items: list[WorkItem] = []
         for kind in kinds:
             query = (

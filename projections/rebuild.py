@@ -8,18 +8,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Engine, MetaData, Table, delete, insert, inspect, select
+from sqlalchemy import MetaData, Table, delete, insert, inspect, select
 
 from projections.eventlog import ApplicationLog
 from projections.lines import LinesProjection
 from projections.runner import (
+    Projection,
     ProjectionRunner,
     forget_position,
     lock_projection,
     read_position,
     write_position,
 )
-from projections.schema import line_views
+from projections.schema import line_usage, line_views
+from projections.usage import UsageProjection
+
+# Each rebuildable read model: its live table, and how to project into a copy of it.
+TARGETS: dict[str, tuple[Table, Callable[[Table, str], Projection]]] = {
+    "lines": (line_views, LinesProjection),
+    "usage": (line_usage, UsageProjection),
+}
 
 
 class RebuildRunning(Exception):
@@ -29,7 +37,7 @@ class RebuildRunning(Exception):
 
 class UnknownProjection(Exception):
     def __init__(self, name: str) -> None:
-        super().__init__(f"No projection is named {name!r}; known: lines.")
+        super().__init__(f"No projection is named {name!r}; known: {', '.join(TARGETS)}.")
 
 
 @dataclass(frozen=True)
@@ -62,25 +70,30 @@ class Rebuilder:
 
     def __init__(
         self,
+        target: str,
         log: ApplicationLog,
-        write_engine: Engine,
-        read_engine: Engine,
+        live_runner: ProjectionRunner,
         lease: Lease,
         batch: int = 5000,
     ) -> None:
+        if target not in TARGETS:
+            raise UnknownProjection(target)
+        self.target = target
         self.log = log
-        self.write_engine = write_engine
-        self.read_engine = read_engine
+        self.live_runner = live_runner
+        self.write_engine = live_runner.write_engine
         self.lease = lease
-        self.live = line_views
-        self.shadow = shadow_table(line_views)
-        self.projection = LinesProjection(self.shadow, name="lines:rebuild")
-        self.runner = ProjectionRunner(self.projection, log, write_engine, read_engine, batch)
+        self.live, make_projection = TARGETS[target]
+        self.shadow = shadow_table(self.live)
+        self.projection = make_projection(self.shadow, f"{target}:rebuild")
+        self.runner = ProjectionRunner(
+            self.projection, log, live_runner.write_engine, live_runner.read_engine, batch
+        )
 
     def rebuild(self, report: Callable[[Progress], None] = lambda p: None) -> int:
         """Returns the position the live read model holds after the swap."""
         if not self.lease.acquire():
-            raise RebuildRunning("lines")
+            raise RebuildRunning(self.target)
         try:
             self._prepare()
             started, first = time.monotonic(), self.runner.position()
@@ -107,17 +120,22 @@ class Rebuilder:
             write_position(conn, self.projection.name, 0)
 
     def _swap(self) -> int:
-        """Under the live projection's lock: finish the shadow up to the head, replace the
-        live rows with it and take over its position, all in one transaction."""
+        """Under the live read model's lock, in one transaction: bring the live read model
+        and the shadow to the same position (the head), then replace the live rows."""
+        live = self.live_runner
         with self.write_engine.begin() as conn:
-            lock_projection(conn, "lines")
+            lock_projection(conn, live.name)
             lock_projection(conn, self.projection.name)
+            while live.apply_batch(conn)[1] == live.batch:
+                pass
             while self.runner.apply_batch(conn)[1] == self.runner.batch:
                 pass
-            position = read_position(conn, self.projection.name) or 0
+            position = read_position(conn, live.name) or 0
+            shadow_position = read_position(conn, self.projection.name) or 0
+            if shadow_position != position:  # both read the same log up to its head
+                raise RuntimeError(f"rebuild reached {shadow_position}, live {position}")
             conn.execute(delete(self.live))
             conn.execute(insert(self.live).from_select(self.live.c.keys(), select(self.shadow)))
-            write_position(conn, "lines", position)
             forget_position(conn, self.projection.name)
             self.shadow.drop(conn)
         return position

@@ -46,6 +46,18 @@ line_views = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
+    Column("server_url", String(2000)),
+    Column("health_status", String(16)),
+    Column("health_checked_at", DateTime(timezone=True)),
     Index("ix_line_views_workspace_seq", "workspace_id", "seq"),
     Index("ix_line_views_state", "state"),
+)
+
+line_usage = Table(
+    "line_usage",
+    metadata,
+    Column("line_id", String(36), primary_key=True),
+    Column("day", String(10), primary_key=True),  # ISO date, UTC
+    Column("new_conversations", Integer, nullable=False),
+    Column("total_messages", Integer, nullable=False),
 )

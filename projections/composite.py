@@ -1,0 +1,28 @@
+"""Several projections advanced together: one read of the log, one transaction, one
+tracked position."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import Connection
+
+from projections.runner import Projection
+
+
+class CompositeProjection:
+    def __init__(self, name: str, parts: Sequence[Projection]) -> None:
+        self.name = name
+        self.parts = list(parts)
+
+    def wants(self, topic: str) -> bool:
+        return any(p.wants(topic) for p in self.parts)
+
+    def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        topics = [get_topic(type(e)) for _, e in events]
+        for part in self.parts:
+            mine = [pe for pe, topic in zip(events, topics, strict=True) if part.wants(topic)]
+            if mine:
+                part.apply(conn, mine)
