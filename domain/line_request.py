@@ -10,8 +10,8 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.enums import (
     Billing,
-    HealthStatus,
     Channel,
+    HealthStatus,
     LineState,
     LineType,
     PaymentStatus,

@@ -308,6 +308,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         )
         self.audit = LogAudit(self.s.app)
         self.terminal: dict[UUID, LineState] = {}
+        self.keyed: dict[UUID, RequestLine] = {}  # recorded requests with an Idempotency-Key
 
     def teardown(self) -> None:
         self.s.close()
@@ -363,21 +364,26 @@ class LifecycleMachine(RuleBasedStateMachine):
     )
     def request_line(self, ws: str, body: tuple[Channel, str, str | None], key: str | None) -> Any:
         channel, first, phone = body
-        email = f"{first.lower()}@example.test" if channel is Channel.EMAIL else None
         cmd = RequestLine(
             workspace_id=ws,
             channel=channel,
             line_type=LineType.PURCHASED,
             first_name=first,
             last_name="Doe",
-            email=email,
+            email=f"{first.lower()}@example.test" if channel is Channel.EMAIL else None,
             phone=phone if channel is Channel.PHONE else None,
             source=RequestSource.API,
             idempotency_key=key,
         )
+        created = self.submit(cmd)
+        return multiple() if created is None else multiple(created)
+
+    def submit(self, cmd: RequestLine) -> UUID | None:
+        """Request a line; checks the answer against the SPEC's decision. Returns the id
+        of a newly recorded request."""
         self.audit.sync()
         expected = self.audit.expect(cmd)
-        awaiting = self.audit.awaiting(ws)
+        awaiting = self.audit.awaiting(cmd.workspace_id)
         before = self.head()
         view, error = self.attempt(lambda: self.s.requests.request_line(cmd), *REQUEST_REFUSALS)
         event(f"request: {type(error).__name__ if error else expected}")
@@ -385,18 +391,27 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert type(error) is expected, f"refused {error!r}, expected {expected}"
             if isinstance(error, PaymentPending):
                 assert [error.request_id] == awaiting
-            return multiple()
+            return None
         assert isinstance(view, LineView)
         if expected == REPLAY:
             assert self.head() == before, "an idempotent replay recorded events"
-            assert view.id == line_request_id(ws, key)
-            return multiple()
+            assert view.id == line_request_id(cmd.workspace_id, cmd.idempotency_key)
+            return None
         assert view.billing is expected, f"decided {view.billing}, SPEC says {expected}"
         if expected is Billing.ADDON:
             assert view.state is LineState.AWAITING_PAYMENT and view.payment_url is not None
         else:
             assert view.state is LineState.PROVISIONING and view.payment_url is None
-        return multiple(view.id)
+        if cmd.idempotency_key is not None:
+            self.keyed[view.id] = cmd
+        return view.id
+
+    @precondition(lambda self: self.keyed)
+    @rule(data=st.data(), same_body=st.booleans())
+    def resubmit_with_key(self, data: st.DataObject, same_body: bool) -> None:
+        """The same Idempotency-Key again: a replay creates nothing, another body conflicts."""
+        cmd = self.keyed[data.draw(st.sampled_from(sorted(self.keyed, key=str)))]
+        self.submit(cmd if same_body else replace(cmd, last_name="Other"))
 
     @rule(req=requests)
     def cancel(self, req: UUID) -> None:
@@ -450,10 +465,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert invoice_id is not None, "an add-on answered without its invoice"
         before = self.head()
         self.s.billing.pay(invoice_id)  # type: ignore[attr-defined]
+        event(f"pay: notify={notify}")
         if not notify:
             assert self.head() == before
             return
-        self.s.settlement.invoice_paid(invoice_id)
+        self.s.billing_events.invoice_paid(invoice_id)
         after = self.model(rid)
         assert (after.state, after.payment) == (LineState.PROVISIONING, PaymentStatus.PAID)
 
@@ -474,7 +490,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     def webhook_redelivered(self, data: st.DataObject) -> None:
         """At-least-once delivery: an `invoice.paid` for any invoice, any time."""
         rid = self.draw_request(data, lambda r: r.invoice_id is not None)
-        self.s.settlement.invoice_paid(self.audit.requests[rid].invoice_id or "")
+        self.s.billing_events.invoice_paid(self.audit.requests[rid].invoice_id or "")
 
     @precondition(lambda self: self.has(lambda r: r.state is LineState.CANCELED))
     @rule(data=st.data())
@@ -488,10 +504,23 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.s.billing.pay(invoice_id)  # type: ignore[attr-defined]
         except InvoiceNotPayable:
             assert self.invoice(invoice_id).status == "void"
-        self.s.settlement.invoice_paid(invoice_id)
+        self.s.billing_events.invoice_paid(invoice_id)
         event(f"late payment: invoice {self.invoice(invoice_id).status}")
         if self.invoice(invoice_id).status == "paid":
             assert self.model(rid).payment is PaymentStatus.REFUNDED, "late payment not refunded"
+
+    @precondition(lambda self: self.has(lambda r: r.state is LineState.AWAITING_PAYMENT))
+    @rule(data=st.data())
+    def provider_voids_invoice(self, data: st.DataObject) -> None:
+        """The invoice is voided at the provider (`invoice.voided`): the request is canceled,
+        unless the invoice was paid first (lost webhook), then that payment is recorded."""
+        rid = self.draw_request(data, lambda r: r.state is LineState.AWAITING_PAYMENT)
+        invoice_id = self.audit.requests[rid].invoice_id or ""
+        self.s.billing.void_invoice(invoice_id)
+        self.s.billing_events.invoice_closed(invoice_id)
+        paid = self.invoice(invoice_id).status == "paid"
+        expected = LineState.PROVISIONING if paid else LineState.CANCELED
+        assert self.model(rid).state is expected
 
     # --- operators and the worker --------------------------------------------------------
 

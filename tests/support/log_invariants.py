@@ -54,7 +54,7 @@ def _all_events(app: LinesApp) -> list[Any]:
         start = notes[-1].id
 
 
-def check(app: LinesApp) -> Report:  # noqa: C901 (one pass over the log, one branch per event)
+def check(app: LinesApp) -> Report:
     report = Report()
     workspaces: dict[str, WorkspaceModel] = {}
     by_aggregate: dict[UUID, WorkspaceModel] = {}
