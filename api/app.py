@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
 from api import lines_routes, routes, sandbox_lines_routes, sandbox_routes, webhook_routes
@@ -35,7 +37,7 @@ class BackgroundWorker:
         self.stop.set()
         self.services.worker.wake()
         self.thread.join(timeout=10)
-        with contextlib.suppress(Exception):  # best effort: the lease expires anyway
+        with contextlib.suppress(SQLAlchemyError):  # best effort: the lease expires anyway
             self.services.lease.release()
 
 
@@ -78,6 +80,4 @@ def create_app(
 
 def app_factory() -> Starlette:
     """For `uvicorn --factory api.app:app_factory` (each server process builds its own)."""
-    import os
-
     return create_app(run_worker=os.environ.get("TUCO_RUN_WORKER", "1") != "0")
