@@ -69,7 +69,8 @@ class ClerkVerifier:
             raise InvalidToken(f"the session token is not valid: {e}") from None
         if self.authorized_parties and claims.get("azp") not in self.authorized_parties:
             raise InvalidToken("the token's authorized party is not allowed")
-        org = claims.get("org_id") or (claims.get("o") or {}).get("id")
+        o = claims.get("o")  # version 2 tokens: {"o": {"id": …}}
+        org = claims.get("org_id") or (o.get("id") if isinstance(o, dict) else None)
         if not isinstance(org, str) or not org:
             raise InvalidToken("the session token names no organization")
         return org

@@ -32,9 +32,11 @@ LINE_REQUEST_FIELDS = {
 }
 
 
-def json_object(body: bytes, allowed: set[str]) -> dict[str, Any]:
-    if len(body) > MAX_BODY_BYTES:
-        raise ValidationFailed(f"The body is larger than {MAX_BODY_BYTES} bytes.", param="body")
+def json_object(
+    body: bytes, allowed: set[str], max_bytes: int = MAX_BODY_BYTES
+) -> dict[str, Any]:
+    if len(body) > max_bytes:
+        raise ValidationFailed(f"The body is larger than {max_bytes} bytes.", param="body")
     if not body.strip():
         raise ValidationFailed("The body must be a JSON object.", param="body")
     try:
@@ -129,11 +131,12 @@ def request_id(raw: str) -> UUID:
 
 
 MAX_USAGE_ITEMS = 1000
+MAX_USAGE_BODY_BYTES = 512 * 1024  # room for MAX_USAGE_ITEMS items
 
 
 def usage_batch(body: bytes) -> tuple[str, list[UsageItem]]:
     """`{"batchId", "items": [{"lineId", "timestamp", "newConversation", "messages"}]}`."""
-    data = json_object(body, {"batchId", "items"})
+    data = json_object(body, {"batchId", "items"}, MAX_USAGE_BODY_BYTES)
     batch_id = _string(data, "batchId", required=True, max_len=200) or ""
     raw_items = data.get("items")
     if not isinstance(raw_items, list) or not 0 < len(raw_items) <= MAX_USAGE_ITEMS:
@@ -149,12 +152,17 @@ def _usage_item(raw: Any, where: str) -> UsageItem:
     for name in raw:
         if name not in ("lineId", "timestamp", "newConversation", "messages"):
             raise ValidationFailed(f"Unknown field {name!r}.", param=f"{where}.{name}")
+    raw_id, raw_at = raw.get("lineId"), raw.get("timestamp")
     try:
-        line_id = UUID(str(raw.get("lineId")))
+        if not isinstance(raw_id, str):
+            raise ValueError
+        line_id = UUID(raw_id)
     except ValueError:
         raise ValidationFailed("lineId is not a line id.", param=f"{where}.lineId") from None
     try:
-        at = datetime.fromisoformat(str(raw.get("timestamp")).replace("Z", "+00:00"))
+        if not isinstance(raw_at, str):
+            raise ValueError
+        at = datetime.fromisoformat(raw_at.replace("Z", "+00:00"))
     except ValueError:
         raise ValidationFailed(
             "timestamp must be an ISO 8601 time.", param=f"{where}.timestamp"
