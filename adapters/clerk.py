@@ -67,7 +67,9 @@ class ClerkVerifier:
             )
         except jwt.PyJWTError as e:
             raise InvalidToken(f"the session token is not valid: {e}") from None
-        if self.authorized_parties and claims.get("azp") not in self.authorized_parties:
+        azp = claims.get("azp")
+        # As Clerk's own SDKs do: a token without azp (made by a trusted backend) passes.
+        if self.authorized_parties and azp is not None and azp not in self.authorized_parties:
             raise InvalidToken("the token's authorized party is not allowed")
         o = claims.get("o")  # version 2 tokens: {"o": {"id": …}}
         org = claims.get("org_id") or (o.get("id") if isinstance(o, dict) else None)

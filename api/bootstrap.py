@@ -196,6 +196,8 @@ def build(
 
 
 def _notifier(settings: Settings) -> Notifier:
+    if settings.notify_url and not settings.notify_secret:
+        raise ConfigError("TUCO_NOTIFY_URL needs TUCO_NOTIFY_SECRET to sign its messages")
     if settings.notify_url and settings.notify_secret:
         return WebhookNotifier(settings.notify_url, settings.notify_secret)
     return LogNotifier()

@@ -161,6 +161,8 @@ def test_the_authorized_party_is_checked_when_configured(
         make_tenant(s, "org_a", Plan.GROWTH)
         accepted(client, bearer(clerk_key.sign(claims("org_a", azp=ORIGIN))))
         refused(s, client, bearer(clerk_key.sign(claims("org_a", azp="https://evil.example"))))
+        # A token without azp comes from a trusted backend: Clerk's SDKs let it through too.
+        accepted(client, bearer(clerk_key.sign(claims("org_a"))))
 
 
 # --- refused tokens ----------------------------------------------------------------------------
