@@ -7,26 +7,13 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from domain.enums import (
-    Billing,
-    Channel,
-    HealthStatus,
-    LineState,
-    LineType,
-    PaymentStatus,
-    Plan,
-    RequestSource,
-)
+from domain import enums
 
-DOMAIN_ENUMS: tuple[type[Enum], ...] = (
-    Billing,
-    Channel,
-    HealthStatus,
-    LineState,
-    LineType,
-    PaymentStatus,
-    Plan,
-    RequestSource,
+# Every Enum of the domain, so a new one cannot be forgotten here.
+DOMAIN_ENUMS: tuple[type[Enum], ...] = tuple(
+    value
+    for value in vars(enums).values()
+    if isinstance(value, type) and issubclass(value, Enum) and value is not Enum
 )
 
 
