@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 
 from application.app import LinesApp
-from application.ports import Billing, InvoiceStatus, Subscriptions
+from application.ports import Billing, Subscriptions
 from application.settlement import Settlement
 from application.workspaces import Workspaces
-from domain.enums import LineState, Plan
+from domain.enums import Plan
 from domain.errors import WorkspaceExists
 
 log = logging.getLogger(__name__)
@@ -35,24 +35,8 @@ class BillingEvents:
         self.settlement.apply_invoice(self.billing.get_invoice(invoice_id))
 
     def invoice_closed(self, invoice_id: str) -> None:
-        """Voided or uncollectible at the provider: a request still waiting on that invoice
-        can never be paid, so it is canceled and the workspace is free again."""
-        invoice = self.billing.get_invoice(invoice_id)
-        if invoice.status is InvoiceStatus.PAID:
-            self.settlement.apply_invoice(invoice)
-            return
-        if invoice.status not in (InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE):
-            return
-        if invoice.request_id is None:
-            return
-        req = self.app.find_request(invoice.request_id)
-        if req is None or req.state is not LineState.AWAITING_PAYMENT:
-            return
-        if req.invoice_id not in (None, invoice.id):
-            return  # an invoice this request no longer waits on
-        self.settlement.cancel(
-            req.workspace_id, req.id, by="billing", reason=f"invoice {invoice.status.value}"
-        )
+        """Voided or marked uncollectible at the provider (see Settlement.apply_invoice)."""
+        self.settlement.apply_invoice(self.billing.get_invoice(invoice_id))
 
     def subscription_changed(self, subscription_id: str) -> None:
         """Set the workspace's plan and subscription status from the subscription as it is."""

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 from application.app import LinesApp
 from application.ports import Billing, BillingUnavailable, Clock, Invoice, InvoiceOrder
 from application.ports import InvoiceStatus as Status
+from domain.enums import LineState
 from domain.line_request import LineRequest
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,22 @@ class Settlement:
             self.apply_invoice(self.billing.get_invoice(req.invoice_id))
 
     def apply_invoice(self, invoice: Invoice) -> None:
-        if invoice.status is Status.PAID and invoice.request_id is not None:
+        """Record what the provider says of an invoice: paid → the payment; void or
+        uncollectible → a request still waiting on it can never be paid, so it is canceled
+        and the workspace is free again."""
+        if invoice.request_id is None:
+            return
+        if invoice.status is Status.PAID:
             self.record_payment(invoice.request_id, invoice.id, invoice.amount_paid)
+        elif invoice.status in (Status.VOID, Status.UNCOLLECTIBLE):
+            req = self.app.find_request(invoice.request_id)
+            if (
+                req is not None
+                and req.state is LineState.AWAITING_PAYMENT
+                and req.invoice_id in (None, invoice.id)
+            ):
+                reason = f"invoice {invoice.status.value}"
+                self.cancel(req.workspace_id, req.id, by="billing", reason=reason)
 
     def record_payment(self, request_id: UUID, invoice_id: str, amount: int) -> None:
         def decide(req: LineRequest) -> list[Aggregate]:
