@@ -39,6 +39,7 @@ from adapters.sandbox_billing import InvoiceNotPayable
 from adapters.schema import sandbox_invoices
 from api.bootstrap import build
 from application.commands import RequestLine
+from application.usage import UsageItem
 from application.views import LineView
 from domain.enums import (
     Billing,
@@ -63,6 +64,7 @@ from domain.errors import (
 from domain.ids import line_request_id
 from domain.line_request import LineRequest
 from domain.workspace import Workspace
+from projections.schema import line_usage, line_views
 from tests.support.fakes import FakeClock
 
 WORKSPACES = ("ws_a", "ws_b", "ws_c")
@@ -619,6 +621,30 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.audit.sync()
         after = [self.audit.requests[rid].state for rid in provisioning]
         assert all(s is LineState.ACTIVE for s in after), "the sandbox (0 s) left lines behind"
+
+    @rule(req=requests, batch=st.sampled_from(["b1", "b2", "b3"]), new=st.booleans())
+    def report_usage(self, req: UUID, batch: str, new: bool) -> None:
+        """Usage for any line; a re-sent batch id is recorded once (a no-op the second time)."""
+        before = self.head()
+        item = UsageItem(req, self.s.clock.now(), new, 2)
+        duplicate, _ = self.s.usage.record(batch, [item])
+        assert duplicate == (self.head() == before)
+
+    @rule()
+    def rebuild_read_models(self) -> None:
+        """Inv. 4: every read model, rebuilt from position 0, equals the one kept live."""
+        self.s.read_model.catch_up()
+        before = self.read_model_rows()
+        for target in ("lines", "usage"):
+            self.s.rebuilder(target).rebuild()
+        assert self.read_model_rows() == before
+
+    def read_model_rows(self) -> list[list[tuple[Any, ...]]]:
+        with self.s.database.read_engine.connect() as conn:
+            return [
+                [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
+                for t in (line_views, line_usage)
+            ]
 
     # --- invariants, from the event log ------------------------------------------------
 
