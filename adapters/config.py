@@ -105,6 +105,8 @@ class Settings:
     notify_url: str | None = None
     notify_secret: str | None = None
     internal_token: str | None = None
+    # Off in server processes started by `tuco serve` after it created every table once.
+    create_tables: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -147,4 +149,5 @@ class Settings:
             notify_url=_opt(e, "TUCO_NOTIFY_URL"),
             notify_secret=_opt(e, "TUCO_NOTIFY_SECRET"),
             internal_token=_opt(e, "TUCO_INTERNAL_TOKEN"),
+            create_tables=e.get("TUCO_CREATE_TABLES", "1").strip() != "0",
         )

@@ -30,14 +30,23 @@ class Database:
             self.read_engine.dispose()
 
 
-def open_database(database_url: str, timeout: float = 5.0, pool_size: int = 5) -> Database:
-    """Parse `TUCO_DATABASE_URL`: `sqlite:///path.db` or `postgresql+psycopg://…[?schema=S]`."""
+def open_database(
+    database_url: str, timeout: float = 5.0, pool_size: int = 5, create_tables: bool = True
+) -> Database:
+    """Parse `TUCO_DATABASE_URL`: `sqlite:///path.db` or `postgresql+psycopg://…[?schema=S]`.
+    `create_tables` off: the event store's tables already exist (made by `db upgrade`)."""
     url = make_url(database_url)
     backend = url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite(url, timeout)
-    if backend == "postgresql":
-        return _postgres(url, timeout, pool_size)
+        db = _sqlite(url, timeout)
+    elif backend == "postgresql":
+        db = _postgres(url, timeout, pool_size)
+    else:
+        raise ConfigError(
+            f"Unsupported TUCO_DATABASE_URL backend {backend!r}: use sqlite or postgresql"
+        )
+    db.event_store_env["CREATE_TABLE"] = "y" if create_tables else "n"
+    return db
     raise ConfigError(
         f"Unsupported TUCO_DATABASE_URL backend {backend!r}: use sqlite or postgresql"
     )
@@ -52,7 +61,6 @@ def _sqlite(url: URL, timeout: float) -> Database:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": path,
         "SQLITE_LOCK_TIMEOUT": str(max(1, round(timeout))),
-        "CREATE_TABLE": "y",
     }
     return Database(
         url=url,
@@ -100,7 +108,6 @@ def _postgres(url: URL, timeout: float, pool_size: int) -> Database:
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_PRE_PING": "y",  # a pooled connection may have died with a restarted server
         "POSTGRES_LOCK_TIMEOUT": str(max(1, round(timeout))),
-        "CREATE_TABLE": "y",
     }
     wait_ms = int(timeout * 1000)
     options = f"-c lock_timeout={wait_ms} -c statement_timeout={wait_ms * 2}"
@@ -109,10 +116,11 @@ def _postgres(url: URL, timeout: float, pool_size: int) -> Database:
         env["POSTGRES_SCHEMA"] = schema
         options += f" -c search_path={schema}"
     connect_args["options"] = options
+    # No pre-ping (a round trip per checkout): a connection that died with a restarted
+    # server fails once, and SQLAlchemy then discards the whole pool.
     engine = create_engine(
         url,
         pool_size=pool_size,
-        pool_pre_ping=True,
         pool_timeout=timeout,
         connect_args=connect_args,
     )

@@ -26,10 +26,19 @@ class SqlLease:
         self.name = name
         self.holder = holder
         self.ttl = timedelta(seconds=ttl)
+        self._held_until: datetime | None = None
 
     def acquire(self) -> bool:
-        """Take or renew the lease; False when another live holder has it."""
+        """Take or renew the lease; False when another live holder has it. A lease renewed
+        less than a third of its time ago is not renewed again (no database round trip)."""
         now = datetime.now(UTC)
+        if self._held_until is not None and self._held_until - now > self.ttl * 2 / 3:
+            return True
+        held = self._take(now)
+        self._held_until = now + self.ttl if held else None
+        return held
+
+    def _take(self, now: datetime) -> bool:
         try:
             with self.engine.begin() as conn:
                 row = conn.execute(
@@ -57,6 +66,7 @@ class SqlLease:
             return False
 
     def release(self) -> None:
+        self._held_until = None
         with self.engine.begin() as conn:
             conn.execute(
                 leases.delete().where(leases.c.name == self.name, leases.c.holder == self.holder)

@@ -112,7 +112,7 @@ def _billing(
     client = with_client(cfg.api_key, cfg.api_base, cfg.timeout)
     prices = StripePrices(phone=cfg.price_phone, email=cfg.price_email)
     stripe_billing = StripeBilling(client, database.write_engine, cfg.days_until_due, prices)
-    return stripe_billing, StripeSubscriptions(client, cfg.plan_prices)
+    return stripe_billing, StripeSubscriptions(client, cfg.plan_prices, database.write_engine)
 
 
 def build(
@@ -127,8 +127,10 @@ def build(
     """Everything the API, the worker and the CLI need, from settings (default: env)."""
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
-    database = open_database(settings.database_url, settings.db_timeout, settings.db_pool_size)
-    stale_tables = upgrade(database)
+    database = open_database(
+        settings.database_url, settings.db_timeout, settings.db_pool_size, settings.create_tables
+    )
+    stale_tables = upgrade(database) if settings.create_tables else []
     app = LinesApp(env=database.event_store_env)
     live = CompositeProjection("read_model", [LinesProjection(), UsageProjection()])
     runner = ProjectionRunner(
@@ -161,7 +163,6 @@ def build(
         read_model, settlement, provisioning, clock, health,
         reconcile_every=settings.reconcile_seconds, health_every=settings.health_check_seconds,
     )  # fmt: skip
-    app.after_commit.append(worker.wake)
     workspaces = Workspaces(app)
     secret = settings.stripe.webhook_secret if settings.stripe else None
     tolerance = settings.stripe.webhook_tolerance if settings.stripe else 300
@@ -180,7 +181,7 @@ def build(
         workspaces=workspaces,
         keys=ApiKeys(SqlKeyStore(database.write_engine, database.read_engine), clock),
         worker=worker,
-        lease=SqlLease(database.write_engine, "worker", default_holder()),
+        lease=SqlLease(database.write_engine, "worker", default_holder(), ttl=6),
         clock=clock,
         health=health,
         usage=UsageReporting(app, read_model, clock),

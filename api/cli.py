@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 from uuid import UUID
 
-from adapters.config import ConfigError, Settings
+from adapters.config import ConfigError
 from api.bootstrap import Services, build
 from domain.enums import Channel, Plan
 from domain.errors import DomainError
@@ -114,7 +114,10 @@ def serve(a: argparse.Namespace) -> int:
 
     os.environ.setdefault("TUCO_PUBLIC_URL", f"http://{a.host}:{a.port}")
     os.environ["TUCO_RUN_WORKER"] = "0" if a.no_worker else "1"
-    Settings.from_env()  # fail fast on bad configuration
+    # Create and migrate every table once, here, so server processes starting together do
+    # not race on DDL; this also fails fast on bad configuration.
+    build().close()
+    os.environ["TUCO_CREATE_TABLES"] = "0"
     uvicorn.run(
         "api.app:app_factory",
         factory=True,

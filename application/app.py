@@ -61,7 +61,6 @@ class LinesApp(Application[UUID]):
         super().__init__(env)
         self.read_model = read_model
         self.locks = KeyedLocks()
-        self.after_commit: list[Callable[[], None]] = []
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -103,16 +102,14 @@ class LinesApp(Application[UUID]):
     # --- saving --------------------------------------------------------------------------
 
     def commit(self, *aggregates: Aggregate) -> int:
-        """Save aggregates atomically, bring the read model up to that write, and tell
-        listeners (the worker) there is news. Returns the log position of the write."""
+        """Save aggregates atomically and bring the read model up to that write, so any
+        process reads it next. Returns the log position of the write."""
         recordings = self.save(*aggregates)
         if not recordings:
             return 0
         position = max(r.notification.id for r in recordings)
         if self.read_model is not None:
             self.read_model.catch_up(position)
-        for listener in self.after_commit:
-            listener()
         return position
 
     def command(self, lock_key: str, attempt: Callable[[], T]) -> T:

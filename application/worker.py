@@ -10,7 +10,7 @@ from uuid import UUID
 
 from application.errors import ServiceBusy
 from application.health import HealthChecks
-from application.ports import Clock, ExternalServiceUnavailable
+from application.ports import Clock, ExternalServiceUnavailable, InvoiceNotFound
 from application.provisioning import Provisioning
 from application.settlement import Settlement
 from application.views import ReadModel, WorkKind
@@ -55,14 +55,17 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
-    def run_once(self) -> int:
-        """Returns how many steps completed."""
+    def run_once(self, renew: Callable[[], bool] | None = None) -> int:
+        """Returns how many steps completed. `renew` (the leader lease) is renewed between
+        steps; the sweep stops if it is lost."""
         self.read_model.catch_up()
         done = 0
         for item in self.read_model.pending_work(self.batch, self._due_sweeps()):
+            if renew is not None and not renew():
+                break
             try:
                 self.steps[item.kind](item.request_id)
-            except (ExternalServiceUnavailable, ServiceBusy, DomainError) as e:
+            except (ExternalServiceUnavailable, ServiceBusy, DomainError, InvoiceNotFound) as e:
                 log.warning("%s step for %s not done: %s", item.kind.value, item.request_id, e)
                 continue
             done += 1
@@ -87,7 +90,7 @@ class Worker:
         while not stop.is_set():
             try:
                 if is_leader():
-                    self.run_once()
+                    self.run_once(renew=is_leader)
             except (ServiceBusy, ExternalServiceUnavailable) as e:
                 log.warning("worker sweep skipped: %s", e)
             self._wake.wait(interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -15,11 +16,14 @@ from projections.schema import positions
 class EventLog(Protocol):
     """The part of the event store a projection reads."""
 
-    def select(self, after: int, limit: int) -> Sequence[tuple[int, str, Any]]:
-        """Up to `limit` (position, topic, decoder) after `after`, in log order."""
+    def select(
+        self, conn: Connection, after: int, limit: int, upto: int | None = None
+    ) -> Sequence[tuple[int, str, Any]]:
+        """Up to `limit` (position, topic, decoder) after `after` (and not past `upto`),
+        in log order."""
         ...
 
-    def head(self) -> int: ...
+    def head(self, conn: Connection) -> int: ...
 
 
 class Projection(Protocol):
@@ -49,13 +53,25 @@ def forget_position(conn: Connection, name: str) -> None:
     conn.execute(delete(positions).where(positions.c.name == name))
 
 
+def _lock_key(name: str) -> int:
+    return zlib.crc32(f"projection:{name}".encode())
+
+
 def lock_projection(conn: Connection, name: str) -> None:
     """Serialise writers of one projection across processes. On SQLite the write engine's
     BEGIN IMMEDIATE already holds the database's write lock; PostgreSQL takes an advisory
     lock that is released with the transaction."""
     if conn.dialect.name == "postgresql":
-        key = zlib.crc32(f"projection:{name}".encode())
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(name)})
+
+
+def try_lock_projection(conn: Connection, name: str) -> bool:
+    """As lock_projection, without queueing behind a holder (False: someone else is
+    advancing the projection right now)."""
+    if conn.dialect.name != "postgresql":
+        return True
+    got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _lock_key(name)})
+    return bool(got.scalar())
 
 
 class ProjectionRunner:
@@ -85,26 +101,61 @@ class ProjectionRunner:
         with self.read_engine.connect() as conn:
             return read_position(conn, self.name) or 0
 
+    def head(self) -> int:
+        with self.read_engine.connect() as conn:
+            return self.log.head(conn)
+
     def catch_up(self, target: int | None = None) -> int:
-        """Advance until `target` (default: the head when called) is processed."""
+        """Advance until `target` (default: the head when called) is processed. While
+        another process holds the projection, wait for it to get there instead of queueing:
+        one holder applies everyone's events in one commit."""
         reached = self.position()
-        goal = self.log.head() if target is None else target
+        goal = self.head() if target is None else target
         while reached < goal:
             with self.write_engine.begin() as conn:
-                lock_projection(conn, self.name)
-                reached, count = self.apply_batch(conn)
-            if count < self.batch:
+                locked = try_lock_projection(conn, self.name)
+                if locked:
+                    reached, count = self.apply_batch(conn)
+            if not locked:
+                time.sleep(0.002)
+                reached = self.position()
+            elif count < self.batch:
                 break
         return reached
 
-    def apply_batch(self, conn: Connection) -> tuple[int, int]:
+    def apply_batch(self, conn: Connection, upto: int | None = None) -> tuple[int, int]:
         """In the caller's locked transaction: apply the next batch after the tracked
-        position and move the position. Returns (position reached, notifications read)."""
+        position (not past `upto`) and move the position. Returns (position reached,
+        notifications read)."""
         start = read_position(conn, self.name) or 0
-        notes = self.log.select(start, self.batch)
+        notes = self.log.select(conn, start, self.batch, upto)
+        return self._apply(conn, start, self._decode(notes), notes)
+
+    def advance_prefetched(self) -> tuple[int, int]:
+        """Like one locked apply_batch, but the batch is read and decoded before the
+        lock is taken, so the lock (on SQLite, the whole database's) is held only to write."""
+        start = self.position()
+        with self.read_engine.connect() as conn:
+            notes = self.log.select(conn, start, self.batch)
+        wanted = self._decode(notes)
+        with self.write_engine.begin() as conn:
+            lock_projection(conn, self.name)
+            if (read_position(conn, self.name) or 0) != start:
+                return start, self.batch  # advanced meanwhile by someone else: read again
+            return self._apply(conn, start, wanted, notes)
+
+    def _decode(self, notes: Sequence[tuple[int, str, Any]]) -> list[tuple[int, Any]]:
+        return [(pos, decode()) for pos, topic, decode in notes if self.projection.wants(topic)]
+
+    def _apply(
+        self,
+        conn: Connection,
+        start: int,
+        wanted: list[tuple[int, Any]],
+        notes: Sequence[tuple[int, str, Any]],
+    ) -> tuple[int, int]:
         if not notes:
             return start, 0
-        wanted = [(pos, decode()) for pos, topic, decode in notes if self.projection.wants(topic)]
         if wanted:
             self.projection.apply(conn, wanted)
         last = int(notes[-1][0])
