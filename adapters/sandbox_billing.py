@@ -110,7 +110,10 @@ class SandboxBilling(Billing):
             status=InvoiceStatus.PAID.value,
             amount_paid=invoice.amount_due,
         )
-        return self.get_invoice(invoice_id)
+        paid = self.get_invoice(invoice_id)
+        if paid.status is not InvoiceStatus.PAID:  # voided between our read and our update
+            raise InvoiceNotPayable(invoice_id, paid.status.value)
+        return paid
 
     def refund(self, invoice_id: str, request_id: UUID) -> str:
         refund_id = "re_sb_" + request_id.hex[:24]

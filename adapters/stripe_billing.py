@@ -79,16 +79,8 @@ class StripeBilling(Billing):
                 params={"name": workspace_id, "metadata": {"workspace_id": workspace_id}},
                 options={"idempotency_key": f"tuco-customer-{workspace_id}"},
             )
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    stripe_customers.insert().values(
-                        workspace_id=workspace_id, customer_id=customer.id
-                    )
-                )
-        except IntegrityError:
-            pass  # another process remembered the same customer (same idempotency key)
-        return str(customer.id)
+        remember_customer(self.engine, workspace_id, str(customer.id))
+        return self.customer_for(workspace_id)  # whichever customer was remembered first
 
     def create_invoice(self, order: InvoiceOrder) -> Invoice:
         customer = self.customer_for(order.workspace_id)
@@ -168,8 +160,24 @@ class StripeBilling(Billing):
         return str(refund.id)
 
 
+def metadata_of(obj: Any) -> dict[str, Any]:
+    metadata = getattr(obj, "metadata", None)
+    return dict(metadata.to_dict()) if metadata else {}
+
+
+def remember_customer(engine: Engine, workspace_id: str, customer_id: str) -> None:
+    """Store the workspace's Stripe customer unless one is stored already."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                stripe_customers.insert().values(workspace_id=workspace_id, customer_id=customer_id)
+            )
+    except IntegrityError:
+        pass  # remembered before (by us, by a subscription, or by another process)
+
+
 def to_invoice(inv: Any) -> Invoice:
-    metadata = dict(inv.metadata or {})
+    metadata = metadata_of(inv)
     request_id = metadata.get("line_request_id")
     try:
         rid = UUID(request_id) if request_id else None
