@@ -11,7 +11,7 @@ import orjson
 
 from api import render
 from api.bootstrap import Services
-from projections.rebuild import TARGETS, Progress
+from projections.rebuild import TARGETS, Progress, RebuildRunning
 
 
 def _as_of(raw: str | None) -> datetime | None:
@@ -63,21 +63,28 @@ def audit_verify(s: Services) -> int:
 
 
 def projections_rebuild(s: Services, a: argparse.Namespace) -> int:
-    if a.name not in (None, "lines"):
-        print(f"error: no projection is named {a.name!r}; known: lines", file=sys.stderr)
+    if a.name is not None and a.name not in TARGETS:
+        known = ", ".join(TARGETS)
+        print(f"error: no projection is named {a.name!r}; known: {known}", file=sys.stderr)
         return 2
-    started = datetime.now(UTC)
+    for name in [a.name] if a.name else list(TARGETS):
+        started = datetime.now(UTC)
 
-    def report(p: Progress) -> None:
-        eta = "-" if p.eta_seconds == float("inf") else f"{p.eta_seconds:.0f}s"
-        print(f"lines: {p.done}/{p.head} events, {p.rate:.0f} events/s, eta {eta}", file=sys.stderr)
+        def report(p: Progress, name: str = name) -> None:
+            eta = "-" if p.eta_seconds == float("inf") else f"{p.eta_seconds:.0f}s"
+            rate = f"{p.rate:.0f} events/s"
+            print(f"{name}: {p.done}/{p.head} events, {rate}, eta {eta}", file=sys.stderr)
 
-    position = s.rebuilder().rebuild(report)
-    seconds = (datetime.now(UTC) - started).total_seconds()
-    print(
-        f"rebuilt lines up to position {position} in {seconds:.1f} s "
-        f"({position / max(seconds, 1e-9):.0f} events/s)"
-    )
+        try:
+            position = s.rebuilder(name).rebuild(report)
+        except RebuildRunning as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        print(
+            f"rebuilt {name} up to position {position} in {seconds:.1f} s "
+            f"({position / max(seconds, 1e-9):.0f} events/s)"
+        )
     return 0
 
 

@@ -22,11 +22,15 @@ STATE_FIELDS = (
     "workspace_id", "state", "payment_status", "billing", "channel", "line_type", "source",
     "first_name", "last_name", "email", "phone", "invoice_id", "payment_url", "invoice_voided",
     "amount_paid", "refund_id", "provider_ref", "server_url", "failure_reason", "canceled_by",
+    "daily_new_conversations_limit", "daily_total_messages_limit", "health_status",
+    "health_checked_at",
 )  # fmt: skip
 # The read model's fields that must equal the fold of the events.
 VIEW_FIELDS = (
     "workspace_id", "state", "payment_status", "billing", "channel", "line_type", "source",
-    "first_name", "last_name", "email", "phone", "invoice_id", "version",
+    "first_name", "last_name", "email", "phone", "invoice_id", "payment_url", "version",
+    "daily_new_conversations_limit", "daily_total_messages_limit", "server_url",
+    "health_status", "health_checked_at", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -40,7 +44,14 @@ def plain(value: Any) -> Any:
 
 def state_of(req: LineRequest) -> dict[str, Any]:
     fields = {name: plain(getattr(req, name, None)) for name in STATE_FIELDS}
-    return {"id": str(req.id), "version": req.version, **fields, "state": req.state_name}
+    return {
+        "id": str(req.id),
+        "version": req.version,
+        **fields,
+        "state": req.state_name,
+        "created_at": plain(req.created_on),
+        "updated_at": plain(req.modified_on),
+    }
 
 
 @dataclass

@@ -111,7 +111,4 @@ class LineRequests:
         return self.read_model.list_lines(workspace_id)
 
     def _view(self, workspace_id: str, request_id: UUID) -> LineView:
-        view = self.read_model.get_line(workspace_id, request_id)
-        if view is None:
-            raise NotFound("line request", request_id)
-        return view
+        return self.get(workspace_id, request_id)
