@@ -94,7 +94,7 @@ class Hammer:
         elif line["stripeInvoiceId"]:
             r = c.post(f"/sandbox/invoices/{line['stripeInvoiceId']}/pay")
             self.record(r)
-            if r.status_code == 200:
+            if r.status_code == 200 and r.json()["status"] == "paid":
                 with self.lock:
                     self.paid_invoices.add(line["stripeInvoiceId"])
 
