@@ -25,3 +25,13 @@ run: install
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: bench bench-quick
+
+# Benchmarks (issue 7): prints a table of figures and ratios, writes it as JSON under
+# bench/results/. PostgreSQL rows need 127.0.0.1:5432 (database `test`), as `make test` does.
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
