@@ -32,9 +32,7 @@ LINE_REQUEST_FIELDS = {
 }
 
 
-def json_object(
-    body: bytes, allowed: set[str], max_bytes: int = MAX_BODY_BYTES
-) -> dict[str, Any]:
+def json_object(body: bytes, allowed: set[str], max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
     if len(body) > max_bytes:
         raise ValidationFailed(f"The body is larger than {max_bytes} bytes.", param="body")
     if not body.strip():
