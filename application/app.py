@@ -58,7 +58,10 @@ class LinesApp(Application[UUID]):
     max_attempts = 12
 
     def __init__(self, env: dict[str, str], read_model: ReadModel | None = None) -> None:
-        super().__init__(env)
+        # Cached aggregates are fast-forwarded with the events stored since (one query), so
+        # a busy workspace is not replayed from its snapshot on every command, and a copy
+        # cached here never hides another process's writes.
+        super().__init__({"AGGREGATE_CACHE_MAXSIZE": "1000", **env})
         self.read_model = read_model
         self.locks = KeyedLocks()
 

@@ -44,10 +44,13 @@ class LinesProjection:
     def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
         """Apply (position, event) pairs in log order, in the caller's transaction."""
         t = self.table
-        ids = {str(e.originator_id) for _, e in events}
-        stored = {
-            r["id"]: dict(r) for r in conn.execute(select(t).where(t.c.id.in_(ids))).mappings()
-        }
+        first: dict[str, int] = {}
+        for _, e in events:
+            first.setdefault(str(e.originator_id), e.originator_version)
+        # A request whose first event here is its first event ever has no row yet.
+        ids = [key for key, version in first.items() if version > 1]
+        query = select(t).where(t.c.id.in_(ids))
+        stored = {r["id"]: dict(r) for r in conn.execute(query).mappings()} if ids else {}
         rows: dict[str, Row] = dict(stored)
         for position, e in events:
             key = str(e.originator_id)

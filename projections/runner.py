@@ -85,7 +85,7 @@ class ProjectionRunner:
         log: EventLog,
         write_engine: Engine,
         read_engine: Engine,
-        batch: int = 1000,
+        batch: int = 5000,
     ) -> None:
         self.projection = projection
         self.log = log
