@@ -160,7 +160,7 @@ def build(
         clock,
     )
     worker = Worker(
-        read_model, settlement, provisioning, clock, health,
+        read_model, settlement, provisioning, health,
         reconcile_every=settings.reconcile_seconds, health_every=settings.health_check_seconds,
     )  # fmt: skip
     workspaces = Workspaces(app)

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from application.errors import ServiceBusy
 from application.health import HealthChecks
-from application.ports import Clock, ExternalServiceUnavailable, InvoiceNotFound
+from application.ports import ExternalServiceUnavailable, InvoiceNotFound
 from application.provisioning import Provisioning
 from application.settlement import Settlement
 from application.views import ReadModel, WorkKind
@@ -28,7 +28,6 @@ class Worker:
         read_model: ReadModel,
         settlement: Settlement,
         provisioning: Provisioning,
-        clock: Clock,
         health: HealthChecks | None = None,
         reconcile_every: float = 60.0,
         health_every: float | None = None,
@@ -36,7 +35,6 @@ class Worker:
     ) -> None:
         self.read_model = read_model
         self.batch = batch
-        self.clock = clock
         # Sweeps that run every so often rather than on every pass (0 = every pass,
         # None = never).
         self.every = {WorkKind.RECONCILE: reconcile_every, WorkKind.HEALTH_CHECK: health_every}
