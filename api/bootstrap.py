@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from adapters import schema as adapter_schema
 from adapters.clerk import ClerkVerifier
@@ -71,7 +71,6 @@ class Services:
     usage: UsageReporting
     sandbox_lines: SandboxLines
     clerk: ClerkVerifier | None
-    extras: dict[str, object] = field(default_factory=dict)
 
     @property
     def audit(self) -> Audit:

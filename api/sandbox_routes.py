@@ -54,7 +54,7 @@ async def pay_invoice(request: Request) -> Response:
     def work() -> InvoiceStatus:
         invoice = billing.pay(invoice_id)
         if notify:
-            services.billing_events.invoice_paid(invoice.id)
+            services.billing_events.invoice_changed(invoice.id)
         return invoice.status
 
     status = await run_in_threadpool(work)

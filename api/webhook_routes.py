@@ -20,10 +20,10 @@ log = logging.getLogger(__name__)
 def handlers(s: Services) -> dict[str, Callable[[str], None]]:
     events = s.billing_events
     return {
-        "invoice.paid": events.invoice_paid,
-        "invoice.payment_succeeded": events.invoice_paid,
-        "invoice.voided": events.invoice_closed,
-        "invoice.marked_uncollectible": events.invoice_closed,
+        "invoice.paid": events.invoice_changed,
+        "invoice.payment_succeeded": events.invoice_changed,
+        "invoice.voided": events.invoice_changed,
+        "invoice.marked_uncollectible": events.invoice_changed,
         "customer.subscription.created": events.subscription_changed,
         "customer.subscription.updated": events.subscription_changed,
         "customer.subscription.deleted": events.subscription_changed,

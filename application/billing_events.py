@@ -31,11 +31,9 @@ class BillingEvents:
         self.workspaces = workspaces
         self.subscriptions = subscriptions
 
-    def invoice_paid(self, invoice_id: str) -> None:
-        self.settlement.apply_invoice(self.billing.get_invoice(invoice_id))
-
-    def invoice_closed(self, invoice_id: str) -> None:
-        """Voided or marked uncollectible at the provider (see Settlement.apply_invoice)."""
+    def invoice_changed(self, invoice_id: str) -> None:
+        """Paid, voided or marked uncollectible at the provider: re-read the invoice and
+        record what it says (see Settlement.apply_invoice)."""
         self.settlement.apply_invoice(self.billing.get_invoice(invoice_id))
 
     def subscription_changed(self, subscription_id: str) -> None:

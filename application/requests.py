@@ -38,12 +38,13 @@ class LineRequests:
         """Check the plan and capacity, record the request (and, when included, the start
         of provisioning) together with the workspace, then create its invoice inline."""
         request_id = line_request_id(cmd.workspace_id, cmd.idempotency_key)
+        fingerprint = cmd.fingerprint()
 
         def attempt() -> LineRequest:
             existing = self.app.find_request(request_id) if cmd.idempotency_key else None
             if existing is not None:
                 same_workspace = existing.workspace_id == cmd.workspace_id
-                if not same_workspace or existing.fingerprint != cmd.fingerprint():
+                if not same_workspace or existing.fingerprint != fingerprint:
                     raise IdempotencyConflict(cmd.idempotency_key or "")
                 return existing
             ws = self.app.find_workspace(cmd.workspace_id)
@@ -65,7 +66,7 @@ class LineRequests:
                 currency=self.pricing.currency if addon else None,
                 source=cmd.source,
                 idempotency_key=cmd.idempotency_key,
-                fingerprint=cmd.fingerprint(),
+                fingerprint=fingerprint,
                 daily_new_conversations_limit=self.defaults.daily_new_conversations_limit,
                 daily_total_messages_limit=self.defaults.daily_total_messages_limit,
             )
@@ -77,7 +78,7 @@ class LineRequests:
         req = self.app.command(cmd.workspace_id, attempt)
         if req.needs_invoice:
             self.settlement.try_issue_invoice(req.id)
-        return self._view(cmd.workspace_id, req.id)
+        return self.get(cmd.workspace_id, req.id)
 
     def payment_link(self, workspace_id: str, request_id: UUID) -> LineView:
         """The open invoice's link; reconciles a payment the provider already took."""
@@ -89,11 +90,11 @@ class LineRequests:
                 self.settlement.try_issue_invoice(req.id)
             else:
                 self.settlement.try_reconcile(req.id)
-        return self._view(workspace_id, request_id)
+        return self.get(workspace_id, request_id)
 
     def cancel(self, workspace_id: str, request_id: UUID, by: str) -> LineView:
         self.settlement.cancel(workspace_id, request_id, by)
-        return self._view(workspace_id, request_id)
+        return self.get(workspace_id, request_id)
 
     def get(self, workspace_id: str, request_id: UUID) -> LineView:
         view = self.read_model.get_line(workspace_id, request_id)
@@ -109,6 +110,3 @@ class LineRequests:
 
     def list_lines(self, workspace_id: str) -> list[LineView]:
         return self.read_model.list_lines(workspace_id)
-
-    def _view(self, workspace_id: str, request_id: UUID) -> LineView:
-        return self.get(workspace_id, request_id)

@@ -69,17 +69,18 @@ class UsageReporting:
         return duplicate, self.allowances(line_ids)
 
     def allowances(self, line_ids: list[UUID]) -> list[LineAllowance]:
-        today = self.clock.now().date()
-        result = []
-        for line_id in line_ids:
-            view = self.read_model.find_line(line_id)
-            if view is None:
-                continue
-            used = self.read_model.usage_on(line_id, today)
-            result.append(
-                LineAllowance(
-                    line_id, today.isoformat(), used[0], used[1],
-                    view.daily_new_conversations_limit, view.daily_total_messages_limit,
-                )
-            )  # fmt: skip
-        return result
+        """Today's usage (the read model's views carry it) against each line's limits."""
+        today = self.clock.now().date().isoformat()
+        views = [self.read_model.find_line(line_id) for line_id in line_ids]
+        return [
+            LineAllowance(
+                line_id=v.id,
+                date=today,
+                new_conversations=v.usage_new_conversations,
+                total_messages=v.usage_total_messages,
+                new_conversations_limit=v.daily_new_conversations_limit,
+                total_messages_limit=v.daily_total_messages_limit,
+            )
+            for v in views
+            if v is not None
+        ]

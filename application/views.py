@@ -88,10 +88,6 @@ class ReadModel(ABC):
         """A line request of any workspace (internal callers only)."""
 
     @abstractmethod
-    def usage_on(self, request_id: UUID, day: date) -> tuple[int, int]:
-        """(new conversations, total messages) of a line on one UTC day."""
-
-    @abstractmethod
     def iter_lines(self, batch: int = 1000) -> Iterator[LineView]:
         """Every row of every workspace, in id order (for audits)."""
 

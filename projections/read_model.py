@@ -110,28 +110,24 @@ class SqlReadModel(ReadModel):
         except OperationalError as e:
             raise ServiceBusy(f"The read model is unavailable: {e.orig}") from e
 
-    def get_line(self, workspace_id: str, request_id: UUID) -> LineView | None:
+    def _views(self, *where: Any, newest_first: bool = False) -> list[LineView]:
+        """Rows matching `where`, with today's (UTC, by the clock) usage."""
         day = self.clock.now().date()
-        query = self._with_usage(day).where(v.id == str(request_id), v.workspace_id == workspace_id)
-        rows = self._rows(query)
-        return to_view(rows[0], day) if rows else None
-
-    def find_line(self, request_id: UUID) -> LineView | None:
-        day = self.clock.now().date()
-        rows = self._rows(self._with_usage(day).where(v.id == str(request_id)))
-        return to_view(rows[0], day) if rows else None
-
-    def list_lines(self, workspace_id: str) -> list[LineView]:
-        day = self.clock.now().date()
-        query = self._with_usage(day).where(v.workspace_id == workspace_id).order_by(v.seq.desc())
+        query = self._with_usage(day).where(*where)
+        if newest_first:
+            query = query.order_by(v.seq.desc())
         return [to_view(r, day) for r in self._rows(query)]
 
-    def usage_on(self, request_id: UUID, day: date) -> tuple[int, int]:
-        query = select(u.new_conversations, u.total_messages).where(
-            u.line_id == str(request_id), u.day == day.isoformat()
-        )
-        rows = self._rows(query)
-        return (rows[0][0], rows[0][1]) if rows else (0, 0)
+    def get_line(self, workspace_id: str, request_id: UUID) -> LineView | None:
+        found = self._views(v.id == str(request_id), v.workspace_id == workspace_id)
+        return found[0] if found else None
+
+    def find_line(self, request_id: UUID) -> LineView | None:
+        found = self._views(v.id == str(request_id))
+        return found[0] if found else None
+
+    def list_lines(self, workspace_id: str) -> list[LineView]:
+        return self._views(v.workspace_id == workspace_id, newest_first=True)
 
     def iter_lines(self, batch: int = 1000) -> Iterator[LineView]:
         after = ""

@@ -521,7 +521,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     def pay(self, data: st.DataObject) -> None:
         """The customer pays on the sandbox page, which notifies like a webhook."""
         rid, invoice_id = self.pay_open_invoice(data)
-        self.s.billing_events.invoice_paid(invoice_id)
+        self.s.billing_events.invoice_changed(invoice_id)
         after = self.model(rid)
         assert (after.state, after.payment) == (LineState.PROVISIONING, PaymentStatus.PAID)
 
@@ -553,7 +553,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     def webhook_redelivered(self, data: st.DataObject) -> None:
         """At-least-once delivery: an `invoice.paid` for any invoice, any time."""
         rid = self.draw_request(data, lambda r: r.invoice_id is not None)
-        self.s.billing_events.invoice_paid(self.audit.requests[rid].invoice_id or "")
+        self.s.billing_events.invoice_changed(self.audit.requests[rid].invoice_id or "")
 
     @precondition(lambda self: self.has(lambda r: r.state is LineState.CANCELED))
     @rule(data=st.data())
@@ -567,7 +567,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.s.billing.pay(invoice_id)  # type: ignore[attr-defined]
         except InvoiceNotPayable:
             assert self.invoice(invoice_id).status == "void"
-        self.s.billing_events.invoice_paid(invoice_id)
+        self.s.billing_events.invoice_changed(invoice_id)
         event(f"late payment: invoice {self.invoice(invoice_id).status}")
         if self.invoice(invoice_id).status == "paid":
             assert self.model(rid).payment is PaymentStatus.REFUNDED, "late payment not refunded"
@@ -580,7 +580,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         rid = self.draw_request(data, lambda r: r.state is LineState.AWAITING_PAYMENT)
         invoice_id = self.audit.requests[rid].invoice_id or ""
         self.s.billing.void_invoice(invoice_id)
-        self.s.billing_events.invoice_closed(invoice_id)
+        self.s.billing_events.invoice_changed(invoice_id)
         paid = self.invoice(invoice_id).status == "paid"
         expected = LineState.PROVISIONING if paid else LineState.CANCELED
         assert self.model(rid).state is expected
