@@ -52,6 +52,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        svc.read_model.follower.start()
         worker = BackgroundWorker(svc) if run_worker else None
         if worker:
             worker.start()
@@ -60,6 +61,7 @@ def create_app(
         finally:
             if worker:
                 worker.close()
+            svc.read_model.follower.close()
             if own_services:
                 svc.close()
 

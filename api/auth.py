@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from adapters.clerk import ClerkVerifier, InvalidToken
@@ -36,6 +37,18 @@ def authenticate(request: Request, keys: ApiKeys, clerk: ClerkVerifier | None) -
             raise Unauthorized("The API key is not valid or has been revoked.")
         return Caller(workspace_id, RequestSource.API, f"api_key:{token[:12]}")
     return authenticate_dashboard(request, clerk)
+
+
+async def authenticate_async(
+    request: Request, keys: ApiKeys, clerk: ClerkVerifier | None
+) -> Caller:
+    """As `authenticate`, from the event loop: a key seen within its TTL costs no I/O."""
+    token = bearer_token(request)
+    if token.startswith(KEY_PREFIX):
+        workspace_id = keys.cached(token)
+        if workspace_id is not None:
+            return Caller(workspace_id, RequestSource.API, f"api_key:{token[:12]}")
+    return await run_in_threadpool(authenticate, request, keys, clerk)
 
 
 def authenticate_dashboard(request: Request, clerk: ClerkVerifier | None) -> Caller:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 from adapters import schema as adapter_schema
 from adapters.clerk import ClerkVerifier
@@ -38,14 +42,16 @@ from application.worker import Worker
 from application.workspaces import Workspaces
 from projections import schema as projection_schema
 from projections.composite import CompositeProjection
-from projections.eventlog import ApplicationLog
+from projections.eventlog import ApplicationLog, SqlLogTail
+from projections.follower import Follower
 from projections.lines import LinesProjection
 from projections.read_model import SqlReadModel
 from projections.rebuild import TARGETS, Rebuilder, RebuildRunning
-from projections.runner import ProjectionRunner
+from projections.runner import Projection, ProjectionRunner
 from projections.usage import UsageProjection
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 TABLE_TARGETS = {name: table.name for name, (table, _) in TARGETS.items()}
 
 
@@ -72,6 +78,13 @@ class Services:
     sandbox_lines: SandboxLines
     clerk: ClerkVerifier | None
 
+    async def reads(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a short read: inline on SQLite (a local file, microseconds), in the thread
+        pool on PostgreSQL (a network round trip must not block the event loop)."""
+        if self.database.dialect == "sqlite":
+            return fn(*args)
+        return await run_in_threadpool(fn, *args)
+
     @property
     def audit(self) -> Audit:
         return Audit(self.app, self.read_model)
@@ -85,6 +98,7 @@ class Services:
         return self.billing if isinstance(self.billing, SandboxBilling) else None
 
     def close(self) -> None:
+        self.read_model.follower.close()
         self.app.close()
         self.database.dispose()
 
@@ -131,12 +145,16 @@ def build(
     )
     stale_tables = upgrade(database) if settings.create_tables else []
     app = LinesApp(env=database.event_store_env)
-    live = CompositeProjection("read_model", [LinesProjection(), UsageProjection()])
-    runner = ProjectionRunner(
-        live, ApplicationLog(app), database.write_engine, database.read_engine
+    app.attach(SqlLogTail(app, database.read_engine))
+    event_log = ApplicationLog(app)
+    parts: list[Projection] = [LinesProjection(event_log), UsageProjection(event_log)]
+    live = CompositeProjection("read_model", parts)
+    runner = ProjectionRunner(live, event_log, database.write_engine, database.read_engine)
+    follower = Follower(runner, parts)
+    app.on_commit.append(follower.notify)
+    read_model = SqlReadModel(
+        runner, follower, database.read_engine, clock, [p.name for p in parts]
     )
-    read_model = SqlReadModel(runner, database.read_engine, clock)
-    app.read_model = read_model
     configured_billing, subscriptions = _billing(settings, database, clock)
     billing = billing or configured_billing
     provisioner = provisioner or SandboxProvisioner(

@@ -84,13 +84,13 @@ def keys_revoke(s: Services, a: argparse.Namespace) -> int:
 
 def lines_activate(s: Services, a: argparse.Namespace) -> int:
     req = s.provisioning.activate(a.id, a.phone, a.email, provider_ref="operator")
-    print(f"line request {req.id}: {req.state_name}")
+    print(f"line request {req.id}: {req.state.value}")
     return 0
 
 
 def lines_fail(s: Services, a: argparse.Namespace) -> int:
     req = s.provisioning.fail(a.id, a.reason)
-    print(f"line request {req.id}: {req.state_name} ({a.reason})")
+    print(f"line request {req.id}: {req.state.value} ({a.reason})")
     return 0
 
 
@@ -102,6 +102,7 @@ def db_upgrade(s: Services, a: argparse.Namespace) -> int:
 def worker(s: Services, a: argparse.Namespace) -> int:
     stop = threading.Event()
     print("worker running; Ctrl-C stops it", file=sys.stderr)
+    s.read_model.follower.start()
     try:
         s.worker.run_forever(stop, s.settings.worker_interval, s.lease.acquire)
     except KeyboardInterrupt:

@@ -8,10 +8,11 @@ from eventsourcing.domain import Aggregate
 
 from api.bootstrap import Services
 from domain.line_request import LineRequest
+from domain.workspace import Workspace
 
 
 def lines_configure(s: Services, a: argparse.Namespace) -> int:
-    def decide(req: LineRequest) -> list[Aggregate]:
+    def decide(req: LineRequest, ws: Workspace) -> list[Aggregate]:
         req.configure_server(a.server_url)
         return [req]
 
@@ -21,7 +22,7 @@ def lines_configure(s: Services, a: argparse.Namespace) -> int:
 
 
 def lines_limits(s: Services, a: argparse.Namespace) -> int:
-    def decide(req: LineRequest) -> list[Aggregate]:
+    def decide(req: LineRequest, ws: Workspace) -> list[Aggregate]:
         req.change_limits(a.new_conversations, a.total_messages)
         return [req]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -11,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api import parsing, render
-from api.auth import Caller, authenticate
+from api.auth import Caller, authenticate, authenticate_async
 from api.bootstrap import Services
 from api.responses import JSON
 
@@ -29,26 +30,33 @@ async def _call(request: Request, work: Callable[[Services, Caller, bytes], T]) 
     return await run_in_threadpool(run)
 
 
+async def _caller(request: Request) -> tuple[Services, Caller]:
+    services: Services = request.app.state.services
+    return services, await authenticate_async(request, services.keys, services.clerk)
+
+
 def _now(request: Request) -> Any:
     return request.app.state.services.clock.now()
 
 
 async def create_line_request(request: Request) -> Response:
+    """Parsed and authenticated in the event loop, decided in the next group commit; only
+    an add-on's invoice (billing I/O) goes to the thread pool."""
     key = request.headers.get("idempotency-key")
-
-    def work(s: Services, caller: Caller, body: bytes) -> Any:
-        cmd = parsing.request_line(body, caller.workspace_id, caller.source, key)
-        return s.requests.request_line(cmd)
-
-    view = await _call(request, work)
+    s, caller = await _caller(request)
+    cmd = parsing.request_line(await request.body(), caller.workspace_id, caller.source, key)
+    view, created = await asyncio.wrap_future(s.requests.submit_request(cmd))
+    if view.needs_invoice:
+        view = await run_in_threadpool(s.requests.issue_invoice, view)
+    view = await s.reads(s.requests.answer, view, created)
     return JSON(render.line_request(view, _now(request)), status_code=201)
 
 
 async def get_line_request(request: Request) -> Response:
-    def work(s: Services, caller: Caller, _: bytes) -> Any:
-        return s.requests.get(caller.workspace_id, parsing.request_id(request.path_params["id"]))
-
-    return JSON(render.line_request(await _call(request, work), _now(request)))
+    s, caller = await _caller(request)
+    request_id = parsing.request_id(request.path_params["id"])
+    view = await s.reads(s.requests.get, caller.workspace_id, request_id)
+    return JSON(render.line_request(view, _now(request)))
 
 
 async def manage_line_request(request: Request) -> Response:

@@ -1,22 +1,23 @@
-"""The event-sourced application: loading and saving aggregates, retries, read-your-writes."""
+"""The event-sourced application: the event store, the group-committing writer, and the
+process's aggregates in memory."""
 
 from __future__ import annotations
 
 import logging
-import random
-import threading
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
+from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
+from application.aggregates import Aggregates
 from application.errors import ServiceBusy
+from application.ports import LogTail
 from application.transcodings import register_domain_transcodings
-from application.views import ReadModel
+from application.views import LineView, view_of
+from application.writer import Command, Session, Writer
 from domain.errors import NotFound
 from domain.ids import workspace_aggregate_id
 from domain.line_request import LineRequest
@@ -24,61 +25,73 @@ from domain.workspace import Workspace
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-
-class KeyedLocks:
-    """One lock per key (a workspace), so commands on one workspace are serialised inside
-    a process and optimistic-concurrency conflicts remain only between processes."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[str, tuple[threading.Lock, int]] = {}
-
-    def run(self, key: str, fn: Callable[[], T]) -> T:
-        with self._guard:
-            lock, users = self._locks.get(key, (threading.Lock(), 0))
-            self._locks[key] = (lock, users + 1)
-        try:
-            with lock:
-                return fn()
-        finally:
-            with self._guard:
-                lock, users = self._locks[key]
-                if users == 1:
-                    del self._locks[key]
-                else:
-                    self._locks[key] = (lock, users - 1)
+Decide = Callable[[LineRequest, Workspace], list[Aggregate]]
 
 
 class LinesApp(Application[UUID]):
-    """The event store of line requests and workspaces, with the read model it feeds."""
+    """The event store of line requests and workspaces. Commands go through `writer`
+    (group commit); reads outside it load from the store."""
 
     name = "TucoLines"
     snapshotting_intervals = {Workspace: 100}  # noqa: RUF012 (library API)
-    max_attempts = 12
 
-    def __init__(self, env: dict[str, str], read_model: ReadModel | None = None) -> None:
-        # Cached aggregates are fast-forwarded with the events stored since (one query), so
-        # a busy workspace is not replayed from its snapshot on every command, and a copy
-        # cached here never hides another process's writes.
-        super().__init__({"AGGREGATE_CACHE_MAXSIZE": "1000", **env})
-        self.read_model = read_model
-        self.locks = KeyedLocks()
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(env)
+        self.on_commit: list[Callable[[int], None]] = []
+        self.aggregates: Aggregates | None = None
+        self._writer: Writer | None = None
+
+    def attach(self, tail: LogTail) -> None:
+        """Start keeping aggregates in memory, fresh against `tail` (the factory calls it)."""
+        self.aggregates = Aggregates(self, tail)
+        self._writer = Writer(self.aggregates, self._save_batch, self._committed)
+
+    @property
+    def writer(self) -> Writer:
+        if self._writer is None:
+            raise RuntimeError("LinesApp.attach() was not called")
+        return self._writer
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_domain_transcodings(transcoder)
 
-    # --- loading -------------------------------------------------------------------------
+    def _save_batch(self, aggregates: list[Aggregate]) -> int:
+        recordings = self.save(*aggregates)
+        return max((r.notification.id for r in recordings), default=0)
+
+    def _committed(self, position: int) -> None:
+        for listener in self.on_commit:
+            listener(position)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        super().close()
+
+    # --- commands --------------------------------------------------------------------
+
+    def execute(self, command: Command[T]) -> T:
+        return self.writer.execute(command)
+
+    def change_request(
+        self, request_id: UUID, decide: Decide, workspace_id: str | None = None
+    ) -> LineView:
+        """Get the request and its workspace, let `decide` change them (returning what to
+        save; nothing = no change), and save it all in one group-committed transaction."""
+
+        def command(s: Session) -> LineView:
+            req = s.request(request_id, workspace_id)
+            s.save(*decide(req, s.workspace(req.workspace_id)))
+            return view_of(req)
+
+        return self.execute(command)
+
+    # --- reads from the store ----------------------------------------------------------
 
     def find_workspace(self, workspace_id: str) -> Workspace | None:
-        try:
-            ws: Workspace = self.repository.get(workspace_aggregate_id(workspace_id))
-        except AggregateNotFoundError:
-            return None
-        except PersistenceError as e:
-            raise store_unavailable(e) from e
-        return ws
+        found = self._get(workspace_aggregate_id(workspace_id))
+        return found if isinstance(found, Workspace) else None
 
     def workspace(self, workspace_id: str) -> Workspace:
         ws = self.find_workspace(workspace_id)
@@ -87,13 +100,8 @@ class LinesApp(Application[UUID]):
         return ws
 
     def find_request(self, request_id: UUID) -> LineRequest | None:
-        try:
-            req: object = self.repository.get(request_id)
-        except AggregateNotFoundError:
-            return None
-        except PersistenceError as e:
-            raise store_unavailable(e) from e
-        return req if isinstance(req, LineRequest) else None
+        found = self._get(request_id)
+        return found if isinstance(found, LineRequest) else None
 
     def line_request(self, request_id: UUID, workspace_id: str | None = None) -> LineRequest:
         """The request, or NotFound, also when it belongs to another workspace."""
@@ -102,53 +110,23 @@ class LinesApp(Application[UUID]):
             raise NotFound("line request", request_id)
         return req
 
-    # --- saving --------------------------------------------------------------------------
+    def view(self, request_id: UUID, workspace_id: str | None = None) -> LineView:
+        """The committed state of a request, read-your-writes on any process."""
+        found = self.aggregates.view(request_id) if self.aggregates else None
+        if found is None and self.aggregates is None:
+            req = self.find_request(request_id)
+            found = view_of(req) if req is not None else None
+        if found is None or (workspace_id is not None and found.workspace_id != workspace_id):
+            raise NotFound("line request", request_id)
+        return found
 
-    def commit(self, *aggregates: Aggregate) -> int:
-        """Save aggregates atomically and bring the read model up to that write, so any
-        process reads it next. Returns the log position of the write."""
-        recordings = self.save(*aggregates)
-        if not recordings:
-            return 0
-        position = max(r.notification.id for r in recordings)
-        if self.read_model is not None:
-            self.read_model.catch_up(position)
-        return position
-
-    def command(self, lock_key: str, attempt: Callable[[], T]) -> T:
-        """Run get-decide-save `attempt` under the workspace's lock, reloading and retrying
-        when another process saved the same aggregate version first."""
-        return self.locks.run(lock_key, lambda: self._retry(attempt))
-
-    def _retry(self, attempt: Callable[[], T]) -> T:
-        for n in range(self.max_attempts):
-            try:
-                return attempt()
-            except IntegrityError:
-                log.debug("version conflict, attempt %d", n + 1)
-            except PersistenceError as e:
-                raise store_unavailable(e) from e
-            time.sleep(random.uniform(0.001, 0.005) * (n + 1))
-        raise ServiceBusy("Too many concurrent changes to this workspace; retry shortly.")
-
-    def change_request(
-        self,
-        request_id: UUID,
-        decide: Callable[[LineRequest], list[Aggregate]],
-        workspace_id: str | None = None,
-    ) -> LineRequest:
-        """Get the request, let `decide` change it (returning what to save, possibly with
-        its workspace; nothing = no change), and save it all in one transaction."""
-        lock_key = workspace_id or self.line_request(request_id).workspace_id
-
-        def attempt() -> LineRequest:
-            req = self.line_request(request_id, workspace_id)
-            changed = decide(req)
-            if changed:
-                self.commit(*changed)
-            return req
-
-        return self.command(lock_key, attempt)
+    def _get(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        except PersistenceError as e:
+            raise store_unavailable(e) from e
 
     def history(self, request_id: UUID) -> list[Any]:
         try:

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from domain.decisions import LineDetails
 from domain.enums import Channel, LineType, RequestSource
 
 
@@ -32,6 +33,20 @@ class RequestLine:
             "phone": self.phone,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    def details(self) -> LineDetails:
+        return LineDetails(
+            workspace_id=self.workspace_id,
+            channel=self.channel,
+            line_type=self.line_type,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            phone=self.phone,
+            source=self.source,
+            idempotency_key=self.idempotency_key,
+            fingerprint=self.fingerprint(),
+        )
 
 
 @dataclass(frozen=True)

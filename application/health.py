@@ -13,6 +13,7 @@ from application.app import LinesApp
 from application.ports import Clock
 from domain.enums import Channel, HealthStatus
 from domain.line_request import LineRequest
+from domain.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,16 @@ class HealthChecks:
         at = self.clock.now()
         previous: list[HealthStatus] = []
 
-        def decide(r: LineRequest) -> list[Aggregate]:
+        def decide(r: LineRequest, ws: Workspace) -> list[Aggregate]:
             previous[:] = [r.last_health]
             r.record_health(result.status, result.failures, at)
             return [r]
 
-        req = self.app.change_request(request_id, decide, workspace_id)
+        view = self.app.change_request(request_id, decide, workspace_id)
         should_notify = result.status is not previous[0]
         sent = should_notify and self.notifier.notify(
-            HealthNotice(req.id, req.workspace_id, result.status, previous[0], result.failures, at)
+            HealthNotice(
+                view.id, view.workspace_id, result.status, previous[0], result.failures, at
+            )
         )
-        return CheckResult(req.id, result.status, result.failures, at, should_notify, sent)
+        return CheckResult(view.id, result.status, result.failures, at, should_notify, sent)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,8 +25,7 @@ class ApiKeyRecord:
 
 
 class KeyStore(ABC):
-    """Where key hashes live; every lookup reads the store, so a key created or revoked by
-    the CLI takes effect at once on every running server."""
+    """Where key hashes live (shared by every process)."""
 
     @abstractmethod
     def add(self, key_hash: str, prefix: str, workspace_id: str, created_at: datetime) -> None:
@@ -50,9 +51,30 @@ def hash_key(key: str) -> str:
 
 
 class ApiKeys:
-    def __init__(self, store: KeyStore, clock: Clock) -> None:
+    """Lookups are served from memory and re-read from the store once an entry is older
+    than `ttl` seconds, so a key revoked by the CLI stops working on every process within
+    `ttl` (0.5 s by default; the SPEC promises 1 s)."""
+
+    def __init__(
+        self,
+        store: KeyStore,
+        clock: Clock,
+        ttl: float = 0.5,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.ttl = ttl
+        self.monotonic = monotonic
+        self._cache: dict[str, tuple[str, float]] = {}
+
+    def cached(self, key: str) -> str | None:
+        """The workspace of a valid key from memory; None when it must be read from the
+        store (unknown here, or older than `ttl`)."""
+        entry = self._cache.get(key)
+        if entry is None or self.monotonic() - entry[1] > self.ttl:
+            return None
+        return entry[0]
 
     def create(self, workspace_id: str) -> str:
         key = KEY_PREFIX + secrets.token_urlsafe(24)
@@ -60,9 +82,17 @@ class ApiKeys:
         return key
 
     def authenticate(self, key: str) -> str | None:
+        """The key's workspace, read from the store (and remembered for `ttl`)."""
         if not key.startswith(KEY_PREFIX):
             return None
-        return self.store.workspace_for(hash_key(key))
+        workspace_id = self.store.workspace_for(hash_key(key))
+        if workspace_id is not None:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = (workspace_id, self.monotonic())
+        else:
+            self._cache.pop(key, None)
+        return workspace_id
 
     def list(self, workspace_id: str) -> list[ApiKeyRecord]:
         return self.store.list(workspace_id)

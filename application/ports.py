@@ -140,3 +140,16 @@ class Subscriptions(ABC):
     @abstractmethod
     def get_subscription(self, subscription_id: str) -> SubscriptionInfo:
         """Re-read a subscription and the workspace its customer belongs to."""
+
+
+class LogTail(ABC):
+    """The event log's newest entries, read cheaply: which aggregates changed since a
+    position (any process may have written them)."""
+
+    @abstractmethod
+    def head(self) -> int:
+        """The position of the last event recorded (0: none)."""
+
+    @abstractmethod
+    def since(self, position: int, limit: int) -> list[tuple[int, UUID, int]]:
+        """Up to `limit` (position, aggregate id, version) after `position`, in log order."""

@@ -9,8 +9,11 @@ from eventsourcing.domain import Aggregate
 from application.app import LinesApp
 from application.ports import Provisioner, ProvisioningOrder, ProvisioningState
 from application.settlement import Settlement
+from application.views import LineView, WorkKind
+from domain import decisions
 from domain.enums import LineState
 from domain.line_request import LineRequest
+from domain.workspace import Workspace
 
 
 class Provisioning:
@@ -56,23 +59,16 @@ class Provisioning:
         email: str | None,
         provider_ref: str,
         server_url: str | None = None,
-    ) -> LineRequest:
-        def decide(req: LineRequest) -> list[Aggregate]:
+    ) -> LineView:
+        def decide(req: LineRequest, ws: Workspace) -> list[Aggregate]:
             req.activate(phone=phone, email=email, provider_ref=provider_ref, server_url=server_url)
             return [req]
 
         return self.app.change_request(request_id, decide)
 
-    def fail(self, request_id: UUID, reason: str) -> LineRequest:
+    def fail(self, request_id: UUID, reason: str) -> LineView:
         """Record the failure and free the slot; a paid add-on is then refunded."""
-
-        def decide(req: LineRequest) -> list[Aggregate]:
-            req.fail(reason)
-            ws = self.app.workspace(req.workspace_id)
-            ws.release_slot(req.id, req.channel)
-            return [ws, req]
-
-        req = self.app.change_request(request_id, decide)
-        if req.refund_due:
-            self.settlement.try_step(self.settlement.refund, request_id)
-        return req
+        view = self.app.change_request(request_id, lambda req, ws: decisions.fail(req, ws, reason))
+        if WorkKind.REFUND in view.owed:
+            return self.settlement.try_step(self.settlement.refund, request_id) or view
+        return view

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from dataclasses import replace
 from uuid import UUID
 
 from application.app import LinesApp
 from application.commands import LineDefaults, Pricing, RequestLine
 from application.ports import Clock
 from application.settlement import Settlement
-from application.views import LineView, ReadModel
-from domain.enums import Billing, LineState
-from domain.errors import IdempotencyConflict, InvalidTransition, NotFound, SubscriptionRequired
+from application.views import LineView, ReadModel, view_of
+from application.writer import Session
+from domain import decisions
+from domain.enums import LineState
 from domain.ids import line_request_id
-from domain.line_request import LineRequest
 
 
 class LineRequests:
@@ -34,62 +36,56 @@ class LineRequests:
         self.pricing = pricing
         self.defaults = defaults
 
-    def request_line(self, cmd: RequestLine) -> LineView:
-        """Check the plan and capacity, record the request (and, when included, the start
-        of provisioning) together with the workspace, then create its invoice inline."""
+    def submit_request(self, cmd: RequestLine) -> Future[tuple[LineView, bool]]:
+        """Queue the decision (plan, capacity, idempotency) for the next group commit; the
+        future holds the request as committed, and whether this call created it."""
         request_id = line_request_id(cmd.workspace_id, cmd.idempotency_key)
-        fingerprint = cmd.fingerprint()
+        details = cmd.details()
+        terms = decisions.Terms(
+            price_amount=self.pricing.amount(cmd.channel),
+            currency=self.pricing.currency,
+            daily_new_conversations_limit=self.defaults.daily_new_conversations_limit,
+            daily_total_messages_limit=self.defaults.daily_total_messages_limit,
+        )
+        now = self.clock.now()
 
-        def attempt() -> LineRequest:
-            existing = self.app.find_request(request_id) if cmd.idempotency_key else None
-            if existing is not None:
-                same_workspace = existing.workspace_id == cmd.workspace_id
-                if not same_workspace or existing.fingerprint != fingerprint:
-                    raise IdempotencyConflict(cmd.idempotency_key or "")
-                return existing
-            ws = self.app.find_workspace(cmd.workspace_id)
-            if ws is None:
-                raise SubscriptionRequired(cmd.workspace_id)
-            billing = ws.admit(request_id, cmd.channel)
-            addon = billing is Billing.ADDON
-            req = LineRequest(
-                id=request_id,
-                workspace_id=cmd.workspace_id,
-                channel=cmd.channel,
-                line_type=cmd.line_type,
-                first_name=cmd.first_name,
-                last_name=cmd.last_name,
-                email=cmd.email,
-                phone=cmd.phone,
-                billing=billing,
-                price_amount=self.pricing.amount(cmd.channel) if addon else None,
-                currency=self.pricing.currency if addon else None,
-                source=cmd.source,
-                idempotency_key=cmd.idempotency_key,
-                fingerprint=fingerprint,
-                daily_new_conversations_limit=self.defaults.daily_new_conversations_limit,
-                daily_total_messages_limit=self.defaults.daily_total_messages_limit,
-            )
-            if not addon:
-                req.start_provisioning(self.clock.now())
-            self.app.commit(ws, req)
-            return req
+        def command(s: Session) -> tuple[LineView, bool]:
+            existing = s.find_request(request_id) if cmd.idempotency_key else None
+            ws = s.find_workspace(cmd.workspace_id) if existing is None else None
+            req, changed = decisions.request_line(ws, existing, request_id, details, terms, now)
+            s.save(*changed)
+            return view_of(req), bool(changed)
 
-        req = self.app.command(cmd.workspace_id, attempt)
-        if req.needs_invoice:
-            self.settlement.try_issue_invoice(req.id)
-        return self.get(cmd.workspace_id, req.id)
+        return self.app.writer.submit(command)
+
+    def issue_invoice(self, view: LineView) -> LineView:
+        """For an add-on: create its invoice now, so the answer carries the link (the worker
+        retries when the provider cannot be reached)."""
+        if not view.needs_invoice:
+            return view
+        return self.settlement.try_issue_invoice(view.id) or view
+
+    def request_line(self, cmd: RequestLine) -> LineView:
+        """Record the request (an included one starts provisioning in the same commit),
+        then create an add-on's invoice inline."""
+        view, created = self.submit_request(cmd).result()
+        return self.answer(self.issue_invoice(view), created)
+
+    def answer(self, view: LineView, created: bool) -> LineView:
+        """The POST's answer: a request this call created has no usage yet."""
+        if created:
+            return replace(view, usage_date=self.clock.now().date())
+        return self.with_usage(view)
 
     def payment_link(self, workspace_id: str, request_id: UUID) -> LineView:
         """The open invoice's link; reconciles a payment the provider already took."""
-        req = self.app.line_request(request_id, workspace_id)
-        if req.state in (LineState.CANCELED, LineState.FAILED):
-            raise InvalidTransition("recover the payment link of", req.state_name)
-        if req.state is LineState.AWAITING_PAYMENT:
-            if req.needs_invoice:
-                self.settlement.try_issue_invoice(req.id)
+        view = self.app.view(request_id, workspace_id)
+        decisions.check_payment_link_state(view.state)
+        if view.state is LineState.AWAITING_PAYMENT:
+            if view.needs_invoice:
+                self.settlement.try_issue_invoice(request_id)
             else:
-                self.settlement.try_reconcile(req.id)
+                self.settlement.try_reconcile(request_id)
         return self.get(workspace_id, request_id)
 
     def cancel(self, workspace_id: str, request_id: UUID, by: str) -> LineView:
@@ -97,16 +93,17 @@ class LineRequests:
         return self.get(workspace_id, request_id)
 
     def get(self, workspace_id: str, request_id: UUID) -> LineView:
-        view = self.read_model.get_line(workspace_id, request_id)
-        if view is None:
-            if self.app.find_request(request_id) is None:
-                raise NotFound("line request", request_id)
-            # Recorded but not yet projected (its writer died before catching up).
-            self.read_model.catch_up()
-            view = self.read_model.get_line(workspace_id, request_id)
-            if view is None:
-                raise NotFound("line request", request_id)
-        return view
+        """The committed state (any process's latest write), with today's usage."""
+        return self.with_usage(self.app.view(request_id, workspace_id))
+
+    def with_usage(self, view: LineView) -> LineView:
+        day = self.clock.now().date()
+        new, total = self.read_model.usage(view.id, day)
+        return replace(
+            view, usage_date=day, usage_new_conversations=new, usage_total_messages=total
+        )
 
     def list_lines(self, workspace_id: str) -> list[LineView]:
+        """Newest first, from the read model once it holds every write made so far."""
+        self.read_model.wait_for()
         return self.read_model.list_lines(workspace_id)

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
 from application.app import LinesApp
 from application.ports import Clock
-from application.views import ReadModel
+from application.views import LineView, ReadModel
+from application.writer import Session
 from domain.errors import NotFound
 from domain.usage import UsageBatch
 
@@ -40,6 +39,14 @@ class LineAllowance:
         )
 
 
+def _record_once(session: Session, batch: UsageBatch) -> bool:
+    """True when a batch with this id was already recorded (nothing is counted twice)."""
+    if session.exists(batch.id):
+        return True
+    session.save(batch)
+    return False
+
+
 class UsageReporting:
     def __init__(self, app: LinesApp, read_model: ReadModel, clock: Clock) -> None:
         self.app = app
@@ -50,9 +57,7 @@ class UsageReporting:
         """Record a batch once (a re-sent batch id counts nothing); returns whether it was a
         duplicate, and today's usage against the limits of every line in it."""
         line_ids = list(dict.fromkeys(i.line_id for i in items))
-        for line_id in line_ids:
-            if self.read_model.find_line(line_id) is None:
-                raise NotFound("line", line_id)
+        views = {line_id: self._line(line_id) for line_id in line_ids}
         batch = UsageBatch(
             batch_id=batch_id,
             items=[
@@ -61,26 +66,30 @@ class UsageReporting:
                 for i in items
             ],
         )  # fmt: skip
-        try:
-            self.app.commit(batch)
-            duplicate = False
-        except IntegrityError:
-            duplicate = True
-        return duplicate, self.allowances(line_ids)
+        duplicate = self.app.execute(lambda session: _record_once(session, batch))
+        self.read_model.wait_for()
+        return duplicate, self.allowances(list(views.values()))
 
-    def allowances(self, line_ids: list[UUID]) -> list[LineAllowance]:
-        """Today's usage (the read model's views carry it) against each line's limits."""
-        today = self.clock.now().date().isoformat()
-        views = [self.read_model.find_line(line_id) for line_id in line_ids]
-        return [
-            LineAllowance(
-                line_id=v.id,
-                date=today,
-                new_conversations=v.usage_new_conversations,
-                total_messages=v.usage_total_messages,
-                new_conversations_limit=v.daily_new_conversations_limit,
-                total_messages_limit=v.daily_total_messages_limit,
+    def _line(self, line_id: UUID) -> LineView:
+        try:
+            return self.app.view(line_id)
+        except NotFound:
+            raise NotFound("line", line_id) from None
+
+    def allowances(self, views: list[LineView]) -> list[LineAllowance]:
+        """Today's usage (from the usage projection) against each line's limits."""
+        day = self.clock.now().date()
+        allowances = []
+        for v in views:
+            new, total = self.read_model.usage(v.id, day)
+            allowances.append(
+                LineAllowance(
+                    line_id=v.id,
+                    date=day.isoformat(),
+                    new_conversations=new,
+                    total_messages=total,
+                    new_conversations_limit=v.daily_new_conversations_limit,
+                    total_messages_limit=v.daily_total_messages_limit,
+                )
             )
-            for v in views
-            if v is not None
-        ]
+        return allowances

@@ -1,4 +1,5 @@
-"""What the queries answer: typed rows of the read models, and the read-model port."""
+"""What the queries answer: immutable views of a line request's state, built from the
+aggregate by one function, and the read-model port."""
 
 from __future__ import annotations
 
@@ -18,6 +19,18 @@ from domain.enums import (
     PaymentStatus,
     RequestSource,
 )
+from domain.line_request import LineRequest
+
+
+class WorkKind(Enum):
+    """Side effects still owed after a recorded decision (`LineRequestState.owed_work`)."""
+
+    INVOICE = "invoice"
+    VOID = "void"
+    REFUND = "refund"
+    PROVISION = "provision"
+    RECONCILE = "reconcile"
+    HEALTH_CHECK = "health_check"
 
 
 @dataclass(frozen=True)
@@ -44,20 +57,50 @@ class LineView:
     server_url: str | None = None
     health_status: HealthStatus | None = None
     health_checked_at: datetime | None = None
+    price_amount: int | None = None
+    currency: str | None = None
+    owed: frozenset[WorkKind] = frozenset()
     usage_date: date | None = None  # today (UTC) when the view was read
     usage_new_conversations: int = 0
     usage_total_messages: int = 0
 
+    @property
+    def needs_invoice(self) -> bool:
+        return WorkKind.INVOICE in self.owed
 
-class WorkKind(Enum):
-    """Side effects still owed after a recorded decision."""
 
-    INVOICE = "invoice"
-    VOID = "void"
-    REFUND = "refund"
-    PROVISION = "provision"
-    RECONCILE = "reconcile"
-    HEALTH_CHECK = "health_check"
+def view_of(req: LineRequest) -> LineView:
+    """The one function from a request's folded state to what reads show (and what the
+    read model stores)."""
+    if req.state is None:  # only between Requested and ProvisioningStarted, never committed
+        raise ValueError(f"line request {req.id} has no lifecycle state yet")
+    return LineView(
+        id=req.id,
+        workspace_id=req.workspace_id,
+        first_name=req.first_name,
+        last_name=req.last_name,
+        phone=req.phone,
+        email=req.email,
+        state=req.state,
+        payment_status=req.payment_status,
+        billing=req.billing,
+        source=req.source,
+        channel=req.channel,
+        line_type=req.line_type,
+        payment_url=req.payment_url,
+        invoice_id=req.invoice_id,
+        daily_new_conversations_limit=req.daily_new_conversations_limit,
+        daily_total_messages_limit=req.daily_total_messages_limit,
+        created_at=req.created_on,
+        updated_at=req.modified_on,
+        version=req.version,
+        server_url=req.server_url,
+        health_status=req.health_status,
+        health_checked_at=req.health_checked_at,
+        price_amount=req.price_amount,
+        currency=req.currency,
+        owed=frozenset(WorkKind(name) for name in req.owed_work),
+    )
 
 
 @dataclass(frozen=True)
@@ -67,13 +110,37 @@ class WorkItem:
     workspace_id: str
 
 
+@dataclass(frozen=True)
+class ProjectionStatus:
+    name: str
+    position: int
+    head: int
+    set_aside: list[SetAside]
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """An event a projection could not apply: its request is set aside until it can."""
+
+    aggregate_id: str
+    position: int
+    topic: str
+    error: str
+    attempts: int
+    first_failed_at: datetime
+
+
 class ReadModel(ABC):
     """The projections, as the application sees them."""
 
     @abstractmethod
-    def catch_up(self, position: int | None = None) -> int:
-        """Process the log at least up to `position` (None: the head); returns the position
-        reached. After it returns, queries on any process see that write."""
+    def wait_for(self, position: int | None = None, timeout: float = 5.0) -> bool:
+        """Wait until the projections have processed the log up to `position` (None: the
+        head now); False if they did not within `timeout`."""
+
+    @abstractmethod
+    def usage(self, request_id: UUID, day: date) -> tuple[int, int]:
+        """(new conversations, total messages) of one line on one UTC day."""
 
     @abstractmethod
     def get_line(self, workspace_id: str, request_id: UUID) -> LineView | None:
@@ -95,3 +162,7 @@ class ReadModel(ABC):
     def pending_work(self, limit: int, periodic: set[WorkKind] | None = None) -> list[WorkItem]:
         """Requests whose side effects have not completed yet, oldest first; `periodic`
         adds the sweeps that are due (reconciliation, scheduled health checks)."""
+
+    @abstractmethod
+    def status(self) -> list[ProjectionStatus]:
+        """Each projection's position, the log's head, and what it has set aside."""

@@ -1,4 +1,8 @@
-"""The background worker: finishes side effects that did not complete inline."""
+"""The background worker: finishes side effects that did not complete inline.
+
+Supervised: an exception in one item is logged with its traceback and that item is retried
+later with a growing delay (capped); the other items go on, and the loop never dies.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +21,34 @@ from application.views import ReadModel, WorkKind
 from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
+EXPECTED = (ExternalServiceUnavailable, ServiceBusy, DomainError, InvoiceNotFound)
+
+
+class Backoff:
+    """When each failing item may be tried again: 1 s, 2 s, 4 s, … up to `cap`."""
+
+    def __init__(self, cap: float = 300.0, clock: Callable[[], float] = time.monotonic):
+        self.cap = cap
+        self.clock = clock
+        self._failures: dict[tuple[WorkKind, UUID], tuple[int, float]] = {}
+
+    def due(self, key: tuple[WorkKind, UUID]) -> bool:
+        entry = self._failures.get(key)
+        return entry is None or self.clock() >= entry[1]
+
+    def failed(self, key: tuple[WorkKind, UUID]) -> float:
+        count = self._failures.get(key, (0, 0.0))[0] + 1
+        delay = min(self.cap, 2.0 ** (count - 1))
+        self._failures[key] = (count, self.clock() + delay)
+        return delay
+
+    def succeeded(self, key: tuple[WorkKind, UUID]) -> None:
+        self._failures.pop(key, None)
 
 
 class Worker:
-    """One `run_once` is one sweep: catch the read model up, then run every owed step.
-    Steps are idempotent per request, so a sweep that overlaps another does no harm."""
+    """One `run_once` is one sweep: wait for the read model to hold the log, then run every
+    owed step. Steps are idempotent per request, so overlapping sweeps do no harm."""
 
     def __init__(
         self,
@@ -35,11 +62,13 @@ class Worker:
     ) -> None:
         self.read_model = read_model
         self.batch = batch
+        self.backoff = Backoff()
         # Sweeps that run every so often rather than on every pass (0 = every pass,
         # None = never).
         self.every = {WorkKind.RECONCILE: reconcile_every, WorkKind.HEALTH_CHECK: health_every}
         self._last: dict[WorkKind, float] = {}
         self._wake = threading.Event()
+        self.alive_at = time.monotonic()
         self.steps: dict[WorkKind, Callable[[UUID], object]] = {
             WorkKind.INVOICE: settlement.issue_invoice,
             WorkKind.VOID: settlement.void,
@@ -56,18 +85,33 @@ class Worker:
     def run_once(self, renew: Callable[[], bool] | None = None) -> int:
         """Returns how many steps completed. `renew` (the leader lease) is renewed between
         steps; the sweep stops if it is lost."""
-        self.read_model.catch_up()
+        self.read_model.wait_for()
         done = 0
         for item in self.read_model.pending_work(self.batch, self._due_sweeps()):
+            key = (item.kind, item.request_id)
+            if not self.backoff.due(key):
+                continue
             if renew is not None and not renew():
                 break
-            try:
-                self.steps[item.kind](item.request_id)
-            except (ExternalServiceUnavailable, ServiceBusy, DomainError, InvoiceNotFound) as e:
-                log.warning("%s step for %s not done: %s", item.kind.value, item.request_id, e)
-                continue
-            done += 1
+            if self._step(key):
+                done += 1
         return done
+
+    def _step(self, key: tuple[WorkKind, UUID]) -> bool:
+        kind, request_id = key
+        try:
+            self.steps[kind](request_id)
+        except EXPECTED as e:
+            delay = self.backoff.failed(key)
+            log.warning("%s step for %s not done (retry in %.0fs): %s", kind.value,
+                        request_id, delay, e)  # fmt: skip
+            return False
+        except Exception:  # supervised: a bug in one item must not stop the others
+            delay = self.backoff.failed(key)
+            log.exception("%s step for %s failed (retry in %.0fs)", kind.value, request_id, delay)
+            return False
+        self.backoff.succeeded(key)
+        return True
 
     def _due_sweeps(self) -> set[WorkKind]:
         now = time.monotonic()
@@ -86,10 +130,13 @@ class Worker:
     ) -> None:
         """Sweep every `interval` seconds (sooner when woken) while this process leads."""
         while not stop.is_set():
+            self.alive_at = time.monotonic()
             try:
                 if is_leader():
                     self.run_once(renew=is_leader)
-            except (ServiceBusy, ExternalServiceUnavailable) as e:
+            except EXPECTED as e:
                 log.warning("worker sweep skipped: %s", e)
+            except Exception:  # supervised loop: log, wait, sweep again
+                log.exception("worker sweep failed; retrying")
             self._wake.wait(interval)
             self._wake.clear()

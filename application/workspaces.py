@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from application.app import LinesApp
+from application.writer import Session
+from domain import bounds
 from domain.enums import Channel, Plan
 from domain.errors import WorkspaceExists
 from domain.workspace import Workspace
+
+MAX_WORKSPACE_ID = 200  # the read model's column
 
 
 class Workspaces:
@@ -15,16 +19,19 @@ class Workspaces:
         self.app = app
 
     def create(self, workspace_id: str, plan: Plan, name: str, active: bool) -> Workspace:
-        def attempt() -> Workspace:
-            if self.app.find_workspace(workspace_id) is not None:
+        workspace_id = bounds.text("id", workspace_id, max_len=MAX_WORKSPACE_ID) or ""
+        name = bounds.text("name", name, max_len=200) or workspace_id
+
+        def command(s: Session) -> Workspace:
+            if s.find_workspace(workspace_id) is not None:
                 raise WorkspaceExists(workspace_id)
             ws = Workspace(
                 workspace_id=workspace_id, name=name, plan=plan, subscription_active=active
             )
-            self.app.commit(ws)
+            s.save(ws)
             return ws
 
-        return self.app.command(workspace_id, attempt)
+        return self.app.execute(command)
 
     def get(self, workspace_id: str) -> Workspace:
         return self.app.workspace(workspace_id)
@@ -41,10 +48,10 @@ class Workspaces:
         return self._change(workspace_id, lambda ws: ws.set_override(channel, included, max))
 
     def _change(self, workspace_id: str, decide: Callable[[Workspace], None]) -> Workspace:
-        def attempt() -> Workspace:
-            ws = self.app.workspace(workspace_id)
+        def command(s: Session) -> Workspace:
+            ws = s.workspace(workspace_id)
             decide(ws)
-            self.app.commit(ws)
+            s.save(ws)
             return ws
 
-        return self.app.command(workspace_id, attempt)
+        return self.app.execute(command)

@@ -58,15 +58,20 @@ class WorkspaceExists(DomainError):
         super().__init__(f"Workspace {workspace_id} already exists.")
 
 
-class InvalidOverride(DomainError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+class InvalidValue(DomainError):
+    """A value outside what the domain accepts or the database can store (422)."""
 
-
-class MissingLineDetails(DomainError):
-    def __init__(self, param: str, message: str) -> None:
+    def __init__(self, param: str | None, message: str) -> None:
         self.param = param
         super().__init__(message)
+
+
+class InvalidOverride(InvalidValue):
+    pass
+
+
+class MissingLineDetails(InvalidValue):
+    pass
 
 
 class LineNotCheckable(DomainError):
@@ -74,7 +79,5 @@ class LineNotCheckable(DomainError):
         super().__init__(f"Line {request_id} cannot be health-checked: {why}.")
 
 
-class InvalidLimits(DomainError):
-    def __init__(self, param: str, message: str) -> None:
-        self.param = param
-        super().__init__(message)
+class InvalidLimits(InvalidValue):
+    pass

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import bounds
 from domain.enums import (
     Billing,
     Channel,
@@ -186,6 +187,11 @@ class LineRequest(LineRequestState, Aggregate):
     ) -> None:
         if self.state is not LineState.PROVISIONING:
             raise self._refuse("activate")
+        phone = bounds.phone("phone", phone)
+        email = bounds.email("email", email)
+        provider_ref = bounds.text("providerRef", provider_ref, max_len=200, required=False) or ""
+        if server_url is not None:
+            server_url = bounds.http_url("serverUrl", server_url)
         if self.channel is Channel.PHONE and (phone or self.phone) is None:
             raise MissingLineDetails("phone", "A phone line needs its assigned phone number.")
         self._activated(phone=phone, email=email, provider_ref=provider_ref, server_url=server_url)
@@ -198,11 +204,13 @@ class LineRequest(LineRequestState, Aggregate):
         self.phone = phone or self.phone
         self.email = email or self.email
         self.provider_ref = provider_ref
-        self.server_url = server_url
+        # An operator may have configured the server before activation: keep it.
+        self.server_url = server_url or self.server_url
 
     def fail(self, reason: str) -> None:
         if self.state is not LineState.PROVISIONING:
             raise self._refuse("fail")
+        reason = bounds.text("reason", reason, max_len=500) or ""
         self._provisioning_failed(reason=reason)
 
     @event("ProvisioningFailed")
@@ -227,6 +235,7 @@ class LineRequest(LineRequestState, Aggregate):
         """Where the line's health is probed (set by the provisioner or an operator)."""
         if self.state in (LineState.FAILED, LineState.CANCELED):
             raise self._refuse("configure the server of")
+        server_url = bounds.http_url("serverUrl", server_url)
         self._server_configured(server_url=server_url)
 
     @event("ServerConfigured")
@@ -250,13 +259,24 @@ class LineRequest(LineRequestState, Aggregate):
         self.health_status = status
         self.health_checked_at = checked_at
 
+    class LimitsChanged(Aggregate.Event):
+        """Version 2: both limits are within `bounds.MAX_COUNT`. Version 1 events were
+        recorded before that was checked; one out of range is read as the nearest bound."""
+
+        class_version = 2
+        daily_new_conversations_limit: int
+        daily_total_messages_limit: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            for name in ("daily_new_conversations_limit", "daily_total_messages_limit"):
+                state[name] = bounds.clamp_count(state.get(name))
+
     def change_limits(self, new_conversations: int | None, total_messages: int | None) -> None:
-        for param, value in (
-            ("newConversations", new_conversations),
-            ("totalMessages", total_messages),
-        ):
-            if value is not None and value < 0:
-                raise InvalidLimits(param, f"{param} must be 0 or more")
+        if new_conversations is not None:
+            bounds.count("newConversations", new_conversations, error=InvalidLimits)
+        if total_messages is not None:
+            bounds.count("totalMessages", total_messages, error=InvalidLimits)
         self._limits_changed(
             daily_new_conversations_limit=(
                 self.daily_new_conversations_limit
@@ -268,7 +288,7 @@ class LineRequest(LineRequestState, Aggregate):
             ),
         )
 
-    @event("LimitsChanged")
+    @event(LimitsChanged)
     def _limits_changed(
         self, daily_new_conversations_limit: int, daily_total_messages_limit: int
     ) -> None:

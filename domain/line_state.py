@@ -47,6 +47,20 @@ class LineRequestState:
         )
 
     @property
+    def owed_work(self) -> frozenset[str]:
+        """The side effects this state still owes, by name (stored as read-model columns
+        so the worker finds them without restating these rules)."""
+        owed = {
+            "invoice": self.needs_invoice,
+            "void": self.needs_void,
+            "refund": self.refund_due,
+            "provision": self.state is LineState.PROVISIONING,
+            "reconcile": self.state is LineState.AWAITING_PAYMENT and self.invoice_id is not None,
+            "health_check": self.state is LineState.ACTIVE and bool(self.server_url),
+        }
+        return frozenset(name for name, due in owed.items() if due)
+
+    @property
     def last_health(self) -> HealthStatus:
         """A line never checked counts as healthy before its first check."""
         return self.health_status or HealthStatus.HEALTHY

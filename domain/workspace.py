@@ -6,6 +6,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import bounds
 from domain.enums import Billing, Channel, Plan
 from domain.errors import (
     ChannelNotAvailable,
@@ -102,12 +103,12 @@ class Workspace(Aggregate):
         self.subscription_active = active
 
     def set_override(self, channel: Channel, included: int | None, max: int | None) -> None:
-        if included is not None and included < 0:
-            raise InvalidOverride("included must be 0 or more")
-        if max is not None and max < 0:
-            raise InvalidOverride("max must be 0 or more")
+        if included is not None:
+            bounds.count("included", included, error=InvalidOverride)
+        if max is not None:
+            bounds.count("max", max, error=InvalidOverride)
         if included is not None and max is not None and max < included:
-            raise InvalidOverride("max must not be below included")
+            raise InvalidOverride("max", "max must not be below included")
         self._override_set(channel=channel, included=included, max=max)
 
     @event("OverrideSet")

@@ -26,3 +26,14 @@ class CompositeProjection:
             mine = [pe for pe, topic in zip(events, topics, strict=True) if part.wants(topic)]
             if mine:
                 part.apply(conn, mine)
+
+    def retry(self, conn: Connection, aggregate_id: str) -> None:
+        raise NotImplementedError("retry a part: set-aside rows are kept per part")
+
+    def committed(self) -> None:
+        for part in self.parts:
+            part.committed()
+
+    def rolled_back(self) -> None:
+        for part in self.parts:
+            part.rolled_back()

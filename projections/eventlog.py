@@ -10,7 +10,27 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
+
+from application.ports import LogTail
+
+
+class Undecodable:
+    """Stands for an event that could not be decoded; folding it raises the error."""
+
+    def __init__(self, row: Any, error: Exception) -> None:
+        originator = row.originator_id
+        self.originator_id = originator if isinstance(originator, UUID) else UUID(originator)
+        self.originator_version = row.originator_version
+        self.topic = row.topic
+        self.error = error
+
+    def mutate(self, aggregate: Any) -> Any:
+        raise self.error
+
+    @property
+    def items(self) -> Any:
+        raise self.error
 
 
 class ApplicationLog:
@@ -42,6 +62,12 @@ class ApplicationLog:
         return [(r.id, r.topic, partial(self._decode, r)) for r in rows]
 
     def _decode(self, row: Any) -> Any:
+        try:
+            return self._to_event(row)
+        except Exception as exc:  # noqa: BLE001 (isolation: set aside, logged, retried)
+            return Undecodable(row, exc)
+
+    def _to_event(self, row: Any) -> Any:
         originator = row.originator_id
         notification = Notification(
             id=row.id,
@@ -52,6 +78,52 @@ class ApplicationLog:
         )
         return self.mapper.to_domain_event(notification)
 
+    def history(
+        self, conn: Connection, aggregate_id: UUID, before_version: int | None = None
+    ) -> list[tuple[int, Any]]:
+        """One aggregate's (position, event) pairs, oldest first, before a version."""
+        column = self._id_column(conn)
+        key: Any = aggregate_id if conn.dialect.name == "postgresql" else aggregate_id.hex
+        bound = "AND originator_version < :before " if before_version is not None else ""
+        rows = conn.execute(
+            text(
+                f"SELECT {column} AS id, originator_id, originator_version, topic, state "
+                f"FROM {self.table} WHERE originator_id = :key {bound}"
+                "ORDER BY originator_version"
+            ),
+            {"key": key, "before": before_version},
+        ).all()
+        return [(r.id, self._decode(r)) for r in rows]
+
     def head(self, conn: Connection) -> int:
         column = self._id_column(conn)
         return int(conn.execute(text(f"SELECT MAX({column}) FROM {self.table}")).scalar() or 0)
+
+
+class SqlLogTail(LogTail):
+    """The LogTail port over the events table: (position, id, version) only, no payload."""
+
+    def __init__(self, app: Application[Any], engine: Engine) -> None:
+        self.log = ApplicationLog(app)
+        self.engine = engine
+
+    def head(self) -> int:
+        with self.engine.connect() as conn:
+            return self.log.head(conn)
+
+    def since(self, position: int, limit: int) -> list[tuple[int, UUID, int]]:
+        with self.engine.connect() as conn:
+            column = self.log._id_column(conn)
+            rows = conn.execute(
+                text(
+                    f"SELECT {column} AS id, originator_id, originator_version "
+                    f"FROM {self.log.table} WHERE {column} > :after ORDER BY {column} "
+                    "LIMIT :limit"
+                ),
+                {"after": position, "limit": limit},
+            ).all()
+        return [
+            (r.id, r.originator_id if isinstance(r.originator_id, UUID) else UUID(r.originator_id),
+             r.originator_version)
+            for r in rows
+        ]  # fmt: skip

@@ -1,148 +1,183 @@
-"""The `lines` projection: one row per line request, as the LINE object shows it."""
+"""The `lines` projection: one row per line request, computed from the request's folded
+state by `application.views.view_of` (one fold: the domain's own event methods), never by
+a second set of handlers.
+
+Isolation: a request whose events cannot be folded or stored is set aside (its row marked
+stale, the failure kept in `projection_set_aside`) and the rest of the batch goes on. Set-aside
+requests are re-folded from the whole log later (`retry`), in order, once that works.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, Protocol
+from uuid import UUID
 
-from sqlalchemy import Connection, Table, bindparam, select
+from eventsourcing.utils import get_topic
+from sqlalchemy import Connection, Table, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
-from domain.enums import Billing, LineState, PaymentStatus
-from projections.schema import line_views
+from application.views import LineView, view_of
+from projections import set_aside
+from projections.schema import OWED_KINDS, line_views
 
+log = logging.getLogger(__name__)
 Row = dict[str, Any]
 
 
-class LinesProjection:
-    """Folds LineRequest events into `line_views` rows (or a shadow copy of that table
-    during a rebuild), a batch at a time."""
+class History(Protocol):
+    def history(
+        self, conn: Connection, aggregate_id: UUID, before_version: int | None = None
+    ) -> list[tuple[int, Any]]: ...
 
+
+def row_of(view: LineView, seq: int) -> Row:
+    """The stored columns of a view (enums as their values, owed work as flags)."""
+    return {
+        "id": str(view.id),
+        "workspace_id": view.workspace_id,
+        "seq": seq,
+        "first_name": view.first_name,
+        "last_name": view.last_name,
+        "phone": view.phone,
+        "email": view.email,
+        "state": view.state.value,
+        "payment_status": view.payment_status.value,
+        "billing": view.billing.value,
+        "source": view.source.value,
+        "channel": view.channel.value,
+        "line_type": view.line_type.value,
+        "payment_url": view.payment_url,
+        "invoice_id": view.invoice_id,
+        "invoice_voided": False,
+        "daily_new_conversations_limit": view.daily_new_conversations_limit,
+        "daily_total_messages_limit": view.daily_total_messages_limit,
+        "created_at": view.created_at,
+        "updated_at": view.updated_at,
+        "version": view.version,
+        "server_url": view.server_url,
+        "health_status": view.health_status.value if view.health_status else None,
+        "health_checked_at": view.health_checked_at,
+        **{f"owes_{k}": any(w.value == k for w in view.owed) for k in OWED_KINDS},
+        "stale": False,
+    }
+
+
+class LinesProjection:
     topic_prefix = "domain.line_request:LineRequest."
 
-    def __init__(self, table: Table = line_views, name: str = "lines") -> None:
+    def __init__(
+        self, log: History, table: Table = line_views, name: str = "lines", cache: int = 20_000
+    ) -> None:
+        self.log = log
         self.table = table
         self.name = name
-        self.updatable = [c.name for c in table.columns if c.name != "id"]
-        self.handlers: dict[str, Callable[[Row, Any], None]] = {
-            "Requested": self._requested,
-            "Invoiced": self._invoiced,
-            "Paid": self._paid,
-            "ProvisioningStarted": self._set_state(LineState.PROVISIONING),
-            "Activated": self._activated,
-            "ProvisioningFailed": self._set_state(LineState.FAILED),
-            "Canceled": self._canceled,
-            "InvoiceVoided": self._invoice_voided,
-            "Refunded": self._refunded,
-            "ServerConfigured": self._server_configured,
-            "HealthChecked": self._health_checked,
-            "LimitsChanged": self._limits_changed,
-        }
+        self.cache_size = cache
+        # Folded requests as of the last commit: id → (seq, aggregate).
+        self._folded: OrderedDict[UUID, tuple[int, Any]] = OrderedDict()
+        self._pending: dict[UUID, tuple[int, Any]] = {}
 
     def wants(self, topic: str) -> bool:
         return topic.startswith(self.topic_prefix)
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
-        """Apply (position, event) pairs in log order, in the caller's transaction."""
+        """Fold (position, event) pairs in log order into rows, in the caller's transaction."""
+        groups: dict[UUID, list[tuple[int, Any]]] = {}
+        for pe in events:
+            groups.setdefault(pe[1].originator_id, []).append(pe)
+        aside = set_aside.ids(conn, self.name)
+        rows: list[Row] = []
+        for aggregate_id, evs in groups.items():
+            if str(aggregate_id) in aside:
+                continue  # stays aside; `retry` re-folds it from the whole log
+            try:
+                seq, agg = self._prior(conn, aggregate_id, evs[0][1].originator_version)
+                for position, e in evs:
+                    agg = e.mutate(agg)
+                    seq = seq or position
+                self._pending[aggregate_id] = (seq, agg)
+                if agg.state is not None:  # else its ProvisioningStarted is in the next batch
+                    rows.append(row_of(view_of(agg), seq))
+            except Exception as exc:  # noqa: BLE001 (isolation: set aside, logged, retried)
+                self._set_aside(conn, aggregate_id, evs[0], exc)
+        self._store(conn, rows)
+
+    def retry(self, conn: Connection, aggregate_id: str) -> None:
+        """Re-fold a set-aside request from its whole history; raises if it still fails."""
+        history = self.log.history(conn, UUID(aggregate_id))
+        agg: Any = None
+        for _, e in history:
+            agg = e.mutate(agg)
+        row = row_of(view_of(agg), history[0][0])
+        with conn.begin_nested():
+            self._upsert(conn, [row])
+        self._pending[UUID(aggregate_id)] = (history[0][0], agg)
+
+    def committed(self) -> None:
+        self._folded.update(self._pending)
+        for key in self._pending:
+            self._folded.move_to_end(key)
+        self._pending.clear()
+        while len(self._folded) > self.cache_size:
+            self._folded.popitem(last=False)
+
+    def rolled_back(self) -> None:
+        self._pending.clear()
+        self._folded.clear()
+
+    def _prior(self, conn: Connection, aggregate_id: UUID, version: int) -> tuple[int, Any]:
+        """The request folded up to just before `version`, and its seq (0: not known)."""
+        if version == 1:
+            return 0, None
+        cached = self._pending.get(aggregate_id) or self._folded.get(aggregate_id)
+        if cached is not None and cached[1].version == version - 1:
+            return cached
+        agg: Any = None
+        history = self.log.history(conn, aggregate_id, before_version=version)
+        for _, e in history:
+            agg = e.mutate(agg)
+        return (history[0][0] if history else 0), agg
+
+    def _store(self, conn: Connection, rows: list[Row]) -> None:
+        if not rows:
+            return
+        try:
+            with conn.begin_nested():
+                self._upsert(conn, rows)
+        except (SQLAlchemyError, OverflowError, ValueError):
+            for row in rows:  # find the rows that cannot be stored, one savepoint each
+                try:
+                    with conn.begin_nested():
+                        self._upsert(conn, [row])
+                except (SQLAlchemyError, OverflowError, ValueError) as exc:
+                    key = UUID(row["id"])
+                    self._set_aside(conn, key, (0, None), exc)
+
+    def _upsert(self, conn: Connection, rows: list[Row]) -> None:
         t = self.table
-        first: dict[str, int] = {}
-        for _, e in events:
-            first.setdefault(str(e.originator_id), e.originator_version)
-        # A request whose first event here is its first event ever has no row yet.
-        ids = [key for key, version in first.items() if version > 1]
-        query = select(t).where(t.c.id.in_(ids))
-        stored = {r["id"]: dict(r) for r in conn.execute(query).mappings()} if ids else {}
-        rows: dict[str, Row] = dict(stored)
-        for position, e in events:
-            key = str(e.originator_id)
-            row = rows.setdefault(key, {"id": key, "seq": position})
-            handler = self.handlers.get(type(e).__name__)
-            if handler is not None:
-                handler(row, e)
-            row["version"] = e.originator_version
-            row["updated_at"] = e.timestamp
-        new = [r for k, r in rows.items() if k not in stored and "workspace_id" in r]
-        changed = [r for k, r in rows.items() if k in stored]
-        if new:
-            conn.execute(t.insert(), new)
-        if changed:
-            cols = self.updatable
-            stmt = (
-                t.update().where(t.c.id == bindparam("_id")).values({c: bindparam(c) for c in cols})
-            )
-            conn.execute(stmt, [{"_id": r["id"], **{c: r[c] for c in cols}} for r in changed])
-
-    @staticmethod
-    def _requested(row: Row, e: Any) -> None:
-        addon = e.billing is Billing.ADDON
-        row.update(
-            workspace_id=e.workspace_id,
-            first_name=e.first_name,
-            last_name=e.last_name,
-            phone=e.phone,
-            email=e.email,
-            # An included request is always saved together with ProvisioningStarted.
-            state=(LineState.AWAITING_PAYMENT if addon else LineState.PROVISIONING).value,
-            payment_status=(PaymentStatus.PENDING if addon else PaymentStatus.NOT_REQUIRED).value,
-            billing=e.billing.value,
-            source=e.source.value,
-            channel=e.channel.value,
-            line_type=e.line_type.value,
-            payment_url=None,
-            invoice_id=None,
-            invoice_voided=False,
-            daily_new_conversations_limit=e.daily_new_conversations_limit,
-            daily_total_messages_limit=e.daily_total_messages_limit,
-            created_at=e.timestamp,
-            server_url=None,
-            health_status=None,
-            health_checked_at=None,
+        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(t)
+        columns = [c for c in rows[0] if c not in ("id", "seq")]
+        stmt = insert.on_conflict_do_update(
+            index_elements=[t.c.id], set_={c: insert.excluded[c] for c in columns}
         )
+        conn.execute(stmt, rows)
 
-    @staticmethod
-    def _set_state(state: LineState) -> Callable[[Row, Any], None]:
-        def handler(row: Row, e: Any) -> None:
-            row["state"] = state.value
-
-        return handler
-
-    @staticmethod
-    def _invoiced(row: Row, e: Any) -> None:
-        row.update(invoice_id=e.invoice_id, payment_url=e.url)
-
-    @staticmethod
-    def _paid(row: Row, e: Any) -> None:
-        row.update(invoice_id=e.invoice_id, payment_status=PaymentStatus.PAID.value)
-
-    @staticmethod
-    def _activated(row: Row, e: Any) -> None:
-        row["state"] = LineState.ACTIVE.value
-        row["phone"] = e.phone or row["phone"]
-        row["email"] = e.email or row["email"]
-        row["server_url"] = e.server_url or row.get("server_url")
-
-    @staticmethod
-    def _canceled(row: Row, e: Any) -> None:
-        row.update(state=LineState.CANCELED.value, payment_status=PaymentStatus.VOID.value)
-
-    @staticmethod
-    def _invoice_voided(row: Row, e: Any) -> None:
-        row["invoice_voided"] = True
-
-    @staticmethod
-    def _refunded(row: Row, e: Any) -> None:
-        row["payment_status"] = PaymentStatus.REFUNDED.value
-
-    @staticmethod
-    def _server_configured(row: Row, e: Any) -> None:
-        row["server_url"] = e.server_url
-
-    @staticmethod
-    def _health_checked(row: Row, e: Any) -> None:
-        row.update(health_status=e.status.value, health_checked_at=e.checked_at)
-
-    @staticmethod
-    def _limits_changed(row: Row, e: Any) -> None:
-        row.update(
-            daily_new_conversations_limit=e.daily_new_conversations_limit,
-            daily_total_messages_limit=e.daily_total_messages_limit,
+    def _set_aside(
+        self, conn: Connection, aggregate_id: UUID, first: tuple[int, Any], exc: BaseException
+    ) -> None:
+        log.error("projection %s sets request %s aside: %r", self.name, aggregate_id, exc)
+        self._pending.pop(aggregate_id, None)
+        self._folded.pop(aggregate_id, None)
+        position, event = first
+        topic = (
+            "(storing the row)"
+            if event is None
+            else getattr(event, "topic", None) or get_topic(type(event))
+        )
+        set_aside.put(conn, self.name, str(aggregate_id), position, topic, repr(exc))
+        conn.execute(
+            update(self.table).where(self.table.c.id == str(aggregate_id)).values(stale=True)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -12,7 +13,14 @@ from sqlalchemy.exc import OperationalError
 
 from application.errors import ServiceBusy
 from application.ports import Clock
-from application.views import LineView, ReadModel, WorkItem, WorkKind
+from application.views import (
+    LineView,
+    ProjectionStatus,
+    ReadModel,
+    SetAside,
+    WorkItem,
+    WorkKind,
+)
 from domain.enums import (
     Billing,
     Channel,
@@ -22,28 +30,13 @@ from domain.enums import (
     PaymentStatus,
     RequestSource,
 )
-from projections.runner import ProjectionRunner
-from projections.schema import line_usage, line_views
+from projections.follower import Follower
+from projections.runner import ProjectionRunner, read_position
+from projections.schema import line_usage, line_views, set_aside
+
+log = logging.getLogger(__name__)
 
 v = line_views.c
-WORK_FILTERS = {
-    WorkKind.INVOICE: and_(v.state == LineState.AWAITING_PAYMENT.value, v.invoice_id.is_(None)),
-    WorkKind.VOID: and_(
-        v.state == LineState.CANCELED.value,
-        v.invoice_id.is_not(None),
-        v.invoice_voided.is_(False),
-        v.payment_status == PaymentStatus.VOID.value,
-    ),
-    WorkKind.REFUND: and_(
-        v.payment_status == PaymentStatus.PAID.value,
-        v.state.in_([LineState.FAILED.value, LineState.CANCELED.value]),
-    ),
-    WorkKind.PROVISION: v.state == LineState.PROVISIONING.value,
-    WorkKind.RECONCILE: and_(
-        v.state == LineState.AWAITING_PAYMENT.value, v.invoice_id.is_not(None)
-    ),
-    WorkKind.HEALTH_CHECK: and_(v.state == LineState.ACTIVE.value, v.server_url.is_not(None)),
-}
 PERIODIC = {WorkKind.RECONCILE, WorkKind.HEALTH_CHECK}
 u = line_usage.c
 
@@ -77,6 +70,7 @@ def to_view(r: Any, day: date | None = None) -> LineView:
         server_url=r.server_url,
         health_status=HealthStatus(r.health_status) if r.health_status else None,
         health_checked_at=_utc(r.health_checked_at) if r.health_checked_at else None,
+        owed=frozenset(k for k in WorkKind if mapping.get(f"owes_{k.value}")),
         usage_date=day,
         usage_new_conversations=mapping.get("usage_new") or 0,
         usage_total_messages=mapping.get("usage_total") or 0,
@@ -84,10 +78,19 @@ def to_view(r: Any, day: date | None = None) -> LineView:
 
 
 class SqlReadModel(ReadModel):
-    def __init__(self, runner: ProjectionRunner, read_engine: Engine, clock: Clock) -> None:
+    def __init__(
+        self,
+        runner: ProjectionRunner,
+        follower: Follower,
+        read_engine: Engine,
+        clock: Clock,
+        parts: list[str],
+    ) -> None:
         self.runner = runner
+        self.follower = follower
         self.engine = read_engine
         self.clock = clock
+        self.parts = parts
 
     def _with_usage(self, day: date) -> Any:
         joined = line_views.outerjoin(line_usage, and_(u.line_id == v.id, u.day == day.isoformat()))
@@ -97,11 +100,47 @@ class SqlReadModel(ReadModel):
             u.total_messages.label("usage_total"),
         ).select_from(joined)
 
-    def catch_up(self, position: int | None = None) -> int:
+    def wait_for(self, position: int | None = None, timeout: float = 5.0) -> bool:
         try:
-            return self.runner.catch_up(position)
+            goal = self.runner.head() if position is None else position
+            if self.follower.wait_for(goal, timeout):
+                return True
         except OperationalError as e:
             raise ServiceBusy(f"The read model is unavailable: {e.orig}") from e
+        log.warning("read model is behind position %d; answering from what it has", goal)
+        return False
+
+    def catch_up(self) -> int:
+        """Apply everything logged so far, in this thread (CLI and tests)."""
+        return self.follower.pass_once()
+
+    def usage(self, request_id: UUID, day: date) -> tuple[int, int]:
+        query = select(u.new_conversations, u.total_messages).where(
+            u.line_id == str(request_id), u.day == day.isoformat()
+        )
+        rows = self._rows(query)
+        return (rows[0].new_conversations, rows[0].total_messages) if rows else (0, 0)
+
+    def status(self) -> list[ProjectionStatus]:
+        t = set_aside.c
+        with self.engine.connect() as conn:
+            head = self.runner.log.head(conn)
+            position = read_position(conn, self.runner.name) or 0
+            aside = conn.execute(select(set_aside).order_by(t.position)).all()
+        return [
+            ProjectionStatus(
+                name=name,
+                position=position,
+                head=head,
+                set_aside=[
+                    SetAside(r.aggregate_id, r.position, r.topic, r.error, r.attempts,
+                             _utc(r.first_failed_at))
+                    for r in aside
+                    if r.name == name
+                ],
+            )
+            for name in self.parts
+        ]  # fmt: skip
 
     def _rows(self, query: Any) -> list[Any]:
         try:
@@ -143,8 +182,7 @@ class SqlReadModel(ReadModel):
         kinds = [k for k in WorkKind if k not in PERIODIC or k in (periodic or set())]
         items: list[WorkItem] = []
         for kind in kinds:
-            query = (
-                select(v.id, v.workspace_id).where(WORK_FILTERS[kind]).order_by(v.seq).limit(limit)
-            )
+            flag = line_views.c[f"owes_{kind.value}"]
+            query = select(v.id, v.workspace_id).where(flag.is_(True)).order_by(v.seq).limit(limit)
             items += [WorkItem(kind, UUID(r.id), r.workspace_id) for r in self._rows(query)]
         return items

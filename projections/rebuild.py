@@ -24,7 +24,7 @@ from projections.schema import line_usage, line_views
 from projections.usage import UsageProjection
 
 # Each rebuildable read model: its live table, and how to project into a copy of it.
-TARGETS: dict[str, tuple[Table, Callable[[Table, str], Projection]]] = {
+TARGETS: dict[str, tuple[Table, Callable[[ApplicationLog, Table, str], Projection]]] = {
     "lines": (line_views, LinesProjection),
     "usage": (line_usage, UsageProjection),
 }
@@ -85,7 +85,7 @@ class Rebuilder:
         self.lease = lease
         self.live, make_projection = TARGETS[target]
         self.shadow = shadow_table(self.live)
-        self.projection = make_projection(self.shadow, f"{target}:rebuild")
+        self.projection = make_projection(log, self.shadow, f"{target}:rebuild")
         self.runner = ProjectionRunner(
             self.projection, log, live_runner.write_engine, live_runner.read_engine, batch
         )

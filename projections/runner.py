@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from projections import set_aside
 from projections.schema import positions
 
 
@@ -32,6 +35,12 @@ class Projection(Protocol):
     def wants(self, topic: str) -> bool: ...
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None: ...
+
+    def retry(self, conn: Connection, aggregate_id: str) -> None: ...
+
+    def committed(self) -> None: ...
+
+    def rolled_back(self) -> None: ...
 
 
 def read_position(conn: Connection, name: str) -> int | None:
@@ -112,7 +121,7 @@ class ProjectionRunner:
         reached = self.position()
         goal = self.head() if target is None else target
         while reached < goal:
-            with self.write_engine.begin() as conn:
+            with self._transaction() as conn:
                 locked = try_lock_projection(conn, self.name)
                 if locked:
                     reached, count = self.apply_batch(conn)
@@ -122,6 +131,33 @@ class ProjectionRunner:
             elif count < self.batch:
                 break
         return reached
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """The write transaction; the projection's in-memory state follows its outcome."""
+        try:
+            with self.write_engine.begin() as conn:
+                yield conn
+        except BaseException:
+            self.projection.rolled_back()
+            raise
+        self.projection.committed()
+
+    def retry_set_aside(self, parts: Sequence[Projection]) -> int:
+        """Try again what each part set aside and is due; returns how many came back."""
+        released = 0
+        with self._transaction() as conn:
+            lock_projection(conn, self.name)
+            for part in parts:
+                for aggregate_id in set_aside.due(conn, part.name, datetime.now(UTC)):
+                    try:
+                        part.retry(conn, aggregate_id)
+                    except Exception as exc:  # noqa: BLE001 (isolation: set aside, logged, retried)
+                        set_aside.retry_failed(conn, part.name, aggregate_id, repr(exc))
+                        continue
+                    set_aside.release(conn, part.name, aggregate_id)
+                    released += 1
+        return released
 
     def apply_batch(self, conn: Connection, upto: int | None = None) -> tuple[int, int]:
         """In the caller's locked transaction: apply the next batch after the tracked
@@ -138,7 +174,7 @@ class ProjectionRunner:
         with self.read_engine.connect() as conn:
             notes = self.log.select(conn, start, self.batch)
         wanted = self._decode(notes)
-        with self.write_engine.begin() as conn:
+        with self._transaction() as conn:
             lock_projection(conn, self.name)
             if (read_position(conn, self.name) or 0) != start:
                 return start, self.batch  # advanced meanwhile by someone else: read again

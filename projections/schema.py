@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+OWED_KINDS = ("invoice", "void", "refund", "provision", "reconcile", "health_check")
 
 positions = Table(
     "projection_positions",
@@ -49,8 +50,27 @@ line_views = Table(
     Column("server_url", String(2000)),
     Column("health_status", String(16)),
     Column("health_checked_at", DateTime(timezone=True)),
+    # Owed side effects, from the domain's `owed_work` (one column per WorkKind).
+    *[Column(f"owes_{kind}", Boolean) for kind in OWED_KINDS],
+    # True while a later event of this request could not be applied (see set_aside).
+    Column("stale", Boolean),
     Index("ix_line_views_workspace_seq", "workspace_id", "seq"),
     Index("ix_line_views_state", "state"),
+)
+
+# Events a projection could not apply, kept like a dead-letter queue: the aggregate is set
+# aside (its row marked stale) and the projection goes on with the rest of the log.
+set_aside = Table(
+    "projection_set_aside",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("aggregate_id", String(36), primary_key=True),
+    Column("position", Integer, nullable=False),  # the first event not applied
+    Column("topic", String(255), nullable=False),
+    Column("error", String(2000), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("first_failed_at", DateTime(timezone=True), nullable=False),
+    Column("retry_at", DateTime(timezone=True), nullable=False),
 )
 
 line_usage = Table(

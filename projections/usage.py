@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
+from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+from projections import set_aside
+from projections.lines import History
 from projections.schema import line_usage
+
+log = logging.getLogger(__name__)
 
 
 def utc_day(at: datetime) -> str:
@@ -21,7 +28,8 @@ def utc_day(at: datetime) -> str:
 class UsageProjection:
     topic_prefix = "domain.usage:UsageBatch."
 
-    def __init__(self, table: Table = line_usage, name: str = "usage") -> None:
+    def __init__(self, log: History, table: Table = line_usage, name: str = "usage") -> None:
+        self.log = log
         self.table = table
         self.name = name
 
@@ -29,6 +37,33 @@ class UsageProjection:
         return topic.startswith(self.topic_prefix)
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        aside = set_aside.ids(conn, self.name)
+        mine = [(p, e) for p, e in events if str(e.originator_id) not in aside]
+        try:
+            with conn.begin_nested():
+                self._add(conn, mine)
+        except Exception:  # noqa: BLE001 (isolation: set aside, logged, retried)
+            for position, e in mine:
+                try:
+                    with conn.begin_nested():
+                        self._add(conn, [(position, e)])
+                except Exception as exc:  # noqa: BLE001 (isolation: set aside, logged, retried)
+                    log.error("projection %s sets batch %s aside: %r", self.name,
+                              e.originator_id, exc)  # fmt: skip
+                    set_aside.put(conn, self.name, str(e.originator_id), position,
+                                  get_topic(type(e)), repr(exc))  # fmt: skip
+
+    def retry(self, conn: Connection, aggregate_id: str) -> None:
+        with conn.begin_nested():
+            self._add(conn, self.log.history(conn, UUID(aggregate_id)))
+
+    def committed(self) -> None:
+        pass
+
+    def rolled_back(self) -> None:
+        pass
+
+    def _add(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
         new: Counter[tuple[str, str]] = Counter()
         total: Counter[tuple[str, str]] = Counter()
         for _, e in events:

@@ -98,6 +98,7 @@ def story(services: Services, client: TestClient) -> Story:
     provisioning = created(client, growth, phone_body(firstName="Prov"))["line"]["_id"]
     failed = created(client, growth, phone_body(firstName="Fail"))["line"]["_id"]
     services.provisioning.fail(UUID(failed), "carrier said no")
+    assert services.read_model.wait_for()  # the projections follow; the story is in them
     return Story(starter, growth, active, awaiting, canceled, provisioning, failed)
 
 

@@ -255,6 +255,7 @@ def test_the_rebuilt_rows_equal_a_fresh_projection_of_the_same_requests(
     generate(services, 1, 5)
     request_id = UUID(next(iter(rows(services))))
     services.provisioning.activate(request_id, "+15550199", None, provider_ref="x")
+    services.read_model.wait_for()  # the projection follows the write
     live = rows(services)
     services.rebuilder().rebuild()
     assert rows(services) == live

@@ -58,7 +58,7 @@ def usage(client: TestClient, tenant: Tenant, line_id: str) -> tuple[str, int, i
 
 
 def set_limits(services: Services, line_id: str, new: int | None, total: int | None) -> None:
-    def decide(req: LineRequest) -> list[Aggregate]:
+    def decide(req: LineRequest, ws: object) -> list[Aggregate]:
         req.change_limits(new, total)
         return [req]
 

@@ -1,0 +1,236 @@
+"""Group commit: one writer thread per process decides queued commands in order against
+cached aggregates and appends the events of the whole batch in one transaction.
+
+A command is acknowledged only after its batch commits. When another process wrote one of
+the batch's aggregates first (optimistic concurrency), the aggregates the batch touched are
+reloaded and its commands decided again; the rules hold because every decision that spans a
+request and its workspace saves both, so a stale workspace can never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, PersistenceError
+
+from application.aggregates import Aggregates
+from application.errors import ServiceBusy
+from domain.errors import DomainError, NotFound
+from domain.line_request import LineRequest
+from domain.workspace import Workspace
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class Session:
+    """What one command sees: aggregates by id (cached, or loaded), and where it puts the
+    aggregates it changed."""
+
+    def __init__(self, aggregates: Aggregates, touched: dict[UUID, Aggregate]) -> None:
+        self._aggregates = aggregates
+        self._touched = touched
+        self.changed: list[Aggregate] = []
+
+    def _get(self, aggregate_id: UUID) -> Aggregate | None:
+        agg = self._touched.get(aggregate_id)
+        if agg is None:
+            agg = self._aggregates.load(aggregate_id)
+            if agg is not None:
+                self._touched[aggregate_id] = agg
+        return agg
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return self._get(aggregate_id) is not None
+
+    def find_request(self, request_id: UUID) -> LineRequest | None:
+        agg = self._get(request_id)
+        return agg if isinstance(agg, LineRequest) else None
+
+    def request(self, request_id: UUID, workspace_id: str | None = None) -> LineRequest:
+        """The request, or NotFound, also when it belongs to another workspace."""
+        req = self.find_request(request_id)
+        if req is None or (workspace_id is not None and req.workspace_id != workspace_id):
+            raise NotFound("line request", request_id)
+        return req
+
+    def find_workspace(self, workspace_id: str) -> Workspace | None:
+        agg = self._get(Workspace.create_id(workspace_id))
+        return agg if isinstance(agg, Workspace) else None
+
+    def workspace(self, workspace_id: str) -> Workspace:
+        ws = self.find_workspace(workspace_id)
+        if ws is None:
+            raise NotFound("workspace", workspace_id)
+        return ws
+
+    def save(self, *aggregates: Aggregate) -> None:
+        for agg in aggregates:
+            self._touched[agg.id] = agg
+            self.changed.append(agg)
+
+
+Command = Callable[[Session], T]
+
+
+@dataclass
+class _Item(Generic[T]):
+    command: Command[T]
+    future: Future[T] = field(default_factory=Future)
+
+
+class Writer:
+    """Submit commands from any thread; `batches` and `transactions` count what committed
+    (tests and metrics read them)."""
+
+    max_batch = 256
+    max_attempts = 12
+
+    def __init__(
+        self,
+        aggregates: Aggregates,
+        save: Callable[[list[Aggregate]], int],
+        on_commit: Callable[[int], None] = lambda position: None,
+    ) -> None:
+        self.aggregates = aggregates
+        self._save = save
+        self._on_commit = on_commit
+        self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.transactions = 0
+        self.commands = 0
+
+    def submit(self, command: Command[T]) -> Future[T]:
+        item: _Item[T] = _Item(command)
+        self._ensure_started()
+        self._queue.put(item)
+        return item.future
+
+    def execute(self, command: Command[T]) -> T:
+        """Submit and wait for the batch holding this command to commit."""
+        return self.submit(command).result()
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="tuco-writer", daemon=True)
+                thread.start()
+                self._thread = thread
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                batch.append(item)
+            try:
+                self._commit(batch)
+            except Exception as e:  # supervised: a writer that dies would stall every command
+                log.exception("group commit failed")
+                self._fail(batch, ServiceBusy(f"The command could not be stored: {e}"))
+
+    def _commit(self, batch: list[_Item[Any]]) -> None:
+        pending = list(batch)
+        attempts = 0
+        while pending:
+            self.aggregates.refresh()
+            touched: dict[UUID, Aggregate] = {}
+            results: list[tuple[_Item[Any], Any, BaseException | None]] = []
+            broken: _Item[Any] | None = None
+            for item in pending:
+                session = Session(self.aggregates, touched)
+                marks = {k: len(a.pending_events) for k, a in touched.items()}
+                try:
+                    results.append((item, item.command(session), None))
+                except DomainError as e:
+                    if _mutated(touched, marks):  # a guard ran after an event: a bug
+                        log.error("command raised %r after recording events", e)
+                        broken = item
+                        item.future.set_exception(e)
+                        break
+                    results.append((item, None, e))
+                except (ServiceBusy, PersistenceError) as e:
+                    broken = item
+                    item.future.set_exception(_busy(e))
+                    break
+                except Exception as e:  # one faulty command fails alone, the rest go on
+                    log.exception("command failed")
+                    broken = item
+                    item.future.set_exception(e)
+                    break
+            if broken is not None:
+                # Its half-recorded events must not be saved: forget what this pass changed
+                # and decide the others again without it.
+                self.aggregates.evict(touched)
+                pending.remove(broken)
+                continue
+            changed = [a for a in touched.values() if a.pending_events]
+            try:
+                position = self._save(changed) if changed else 0
+            except IntegrityError:
+                self.aggregates.evict(touched)
+                attempts += 1
+                if attempts >= self.max_attempts:
+                    self._fail(pending, ServiceBusy("Too many concurrent changes; retry."))
+                    return
+                continue
+            except PersistenceError as e:
+                self.aggregates.evict(touched)
+                self._fail(pending, _busy(e))
+                return
+            except Exception:
+                self.aggregates.evict(touched)
+                raise
+            self.transactions += 1 if changed else 0
+            self.commands += len(pending)
+            self.aggregates.committed(touched.values())
+            if position:
+                self._on_commit(position)
+            for item, value, error in results:
+                if error is None:
+                    item.future.set_result(value)
+                else:
+                    item.future.set_exception(error)
+            return
+
+    @staticmethod
+    def _fail(batch: list[_Item[Any]], error: BaseException) -> None:
+        for item in batch:
+            if not item.future.done():
+                item.future.set_exception(error)
+
+
+def _mutated(touched: dict[UUID, Aggregate], marks: dict[UUID, int]) -> bool:
+    return any(len(a.pending_events) != marks.get(k, 0) for k, a in touched.items())
+
+
+def _busy(error: BaseException) -> ServiceBusy:
+    if isinstance(error, ServiceBusy):
+        return error
+    return ServiceBusy(f"The event store is unavailable: {error}")

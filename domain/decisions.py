@@ -1,0 +1,145 @@
+"""Decisions that span a line request and its workspace, as pure functions.
+
+Each takes the aggregates as they are, checks every rule first (a refusal raises before any
+event), then records the events on them and returns the aggregates to save together, in one
+transaction. No I/O: the caller loads and saves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain import bounds
+from domain.enums import Billing, Channel, LineState, LineType, RequestSource
+from domain.errors import IdempotencyConflict, InvalidTransition, SubscriptionRequired
+from domain.line_request import LineRequest
+from domain.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class LineDetails:
+    """What a workspace asks for; `fingerprint` identifies the body for idempotency."""
+
+    workspace_id: str
+    channel: Channel
+    line_type: LineType
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    source: RequestSource
+    idempotency_key: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What the service charges for an add-on and the limits a new line starts with."""
+
+    price_amount: int
+    currency: str
+    daily_new_conversations_limit: int
+    daily_total_messages_limit: int
+
+
+def request_line(
+    ws: Workspace | None,
+    existing: LineRequest | None,
+    request_id: UUID,
+    details: LineDetails,
+    terms: Terms,
+    now: datetime,
+) -> tuple[LineRequest, list[Aggregate]]:
+    """SPEC §2: admit a new request (included → provisioning at once; add-on → awaiting
+    payment), or answer the request an Idempotency-Key already made (nothing to save)."""
+    if existing is not None:
+        if existing.workspace_id != details.workspace_id or (
+            existing.fingerprint != details.fingerprint
+        ):
+            raise IdempotencyConflict(details.idempotency_key or "")
+        return existing, []
+    if ws is None:
+        raise SubscriptionRequired(details.workspace_id)
+    billing = ws.admit(request_id, details.channel)
+    addon = billing is Billing.ADDON
+    req = LineRequest(
+        id=request_id,
+        workspace_id=details.workspace_id,
+        channel=details.channel,
+        line_type=details.line_type,
+        first_name=details.first_name,
+        last_name=details.last_name,
+        email=details.email,
+        phone=details.phone,
+        billing=billing,
+        price_amount=terms.price_amount if addon else None,
+        currency=terms.currency if addon else None,
+        source=details.source,
+        idempotency_key=details.idempotency_key,
+        fingerprint=details.fingerprint,
+        daily_new_conversations_limit=terms.daily_new_conversations_limit,
+        daily_total_messages_limit=terms.daily_total_messages_limit,
+    )
+    if not addon:
+        req.start_provisioning(now)
+    return req, [ws, req]
+
+
+def pay(
+    req: LineRequest, ws: Workspace, invoice_id: str, amount: int, now: datetime
+) -> list[Aggregate]:
+    """A payment the provider reported: awaiting payment → provisioning and the workspace
+    is free again; on a canceled request it is recorded so that it gets refunded. A payment
+    already recorded changes nothing."""
+    bounds.count("amount", amount)
+    frees_workspace = req.holds_slot
+    if not req.record_payment(invoice_id, amount, now):
+        return []
+    if not frees_workspace:
+        return [req]
+    ws.settle_payment(req.id)
+    return [ws, req]
+
+
+def cancel(req: LineRequest, ws: Workspace, by: str, reason: str) -> list[Aggregate]:
+    """An awaiting-payment request is canceled and its slot freed."""
+    reason = bounds.text("reason", reason, max_len=500) or ""
+    req.cancel(by=by, reason=reason)
+    ws.release_slot(req.id, req.channel)
+    return [ws, req]
+
+
+def fail(req: LineRequest, ws: Workspace, reason: str) -> list[Aggregate]:
+    """Provisioning failed: the slot is freed (a paid add-on is then owed a refund)."""
+    req.fail(reason)
+    ws.release_slot(req.id, req.channel)
+    return [ws, req]
+
+
+def refund(req: LineRequest, refund_id: str) -> list[Aggregate]:
+    """A refund the provider made; nothing when none is due any more."""
+    if not req.refund_due:
+        return []
+    req.record_refund(refund_id, req.amount_paid or 0)
+    return [req]
+
+
+def record_invoice(req: LineRequest, invoice_id: str, url: str) -> list[Aggregate]:
+    return [req] if req.record_invoice(invoice_id, url) else []
+
+
+def record_void(req: LineRequest, invoice_id: str) -> list[Aggregate]:
+    if not req.needs_void:
+        return []
+    req.record_void(invoice_id)
+    return [req]
+
+
+def check_payment_link_state(state: LineState) -> None:
+    """A payment link exists only for a request that has not ended."""
+    if state in (LineState.CANCELED, LineState.FAILED):
+        raise InvalidTransition("recover the payment link of", state.value)

@@ -1,0 +1,115 @@
+"""The projections follow the log off the request path: a thread per process applies new
+events in batches (rows and position in one transaction), woken by local commits and polling
+for other processes' writes. Readers that need a position wait for it here."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from projections.runner import Projection, ProjectionRunner
+
+log = logging.getLogger(__name__)
+
+
+class Follower:
+    """Supervised: a failing pass is logged and retried with backoff; the thread never dies
+    of it. `stalled` says since when passes fail (None: healthy)."""
+
+    def __init__(
+        self,
+        runner: ProjectionRunner,
+        parts: Sequence[Projection],
+        poll: float = 0.05,
+        retry_every: float = 1.0,
+    ) -> None:
+        self.runner = runner
+        self.parts = list(parts)
+        self.poll = poll
+        self.retry_every = retry_every
+        self.reached = 0
+        self.stalled: float | None = None
+        self.last_error: str | None = None
+        self._wake = threading.Event()
+        self._progress = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_retry = 0.0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="tuco-follower", daemon=True)
+            self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def notify(self, position: int) -> None:
+        """A local commit reached `position`: apply it soon."""
+        self._wake.set()
+
+    def pass_once(self) -> int:
+        """One pass: everything up to the head, then the set-aside items that are due."""
+        reached = self.runner.catch_up()
+        now = time.monotonic()
+        if now - self._last_retry >= self.retry_every:
+            self._last_retry = now
+            self.runner.retry_set_aside(self.parts)
+        self._advanced(reached)
+        return reached
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.reached < position:
+            if not self.running:  # no thread here (a CLI, a test): catch up in this one
+                self._advanced(self.runner.catch_up(position))
+                return self.reached >= position
+            self._wake.set()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            with self._progress:
+                self._progress.wait(min(left, 0.01))
+            if self.reached < position:  # another process may be the one applying
+                self._advanced(self.runner.position())
+        return True
+
+    def _advanced(self, reached: int) -> None:
+        with self._progress:
+            if reached > self.reached:
+                self.reached = reached
+                self._progress.notify_all()
+
+    def _run(self) -> None:
+        delay = self.poll
+        while not self._stop.is_set():
+            try:
+                self.pass_once()
+                self.stalled, self.last_error, delay = None, None, self.poll
+            except (SQLAlchemyError, OSError) as e:
+                self._failed(repr(e))
+                delay = min(delay * 2, 5.0)
+            except Exception as e:  # supervised loop: log, back off, go on
+                log.exception("projection pass failed")
+                self._failed(repr(e))
+                delay = min(delay * 2, 5.0)
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _failed(self, error: str) -> None:
+        if self.stalled is None:
+            self.stalled = time.monotonic()
+        self.last_error = error
+        log.warning("projections stalled: %s", error)
