@@ -10,8 +10,12 @@ import threading
 from collections.abc import Callable, Sequence
 from uuid import UUID
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from adapters.config import ConfigError
 from api.bootstrap import Services, build
+from application.errors import ServiceBusy
+from domain import bounds
 from domain.enums import Channel, Plan
 from domain.errors import DomainError
 
@@ -25,10 +29,22 @@ def _uuid(raw: str) -> UUID:
         raise argparse.ArgumentTypeError(f"not a line request id: {raw!r}") from None
 
 
-def _nonneg(raw: str) -> int:
-    if not raw.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {raw!r}")
-    return int(raw)
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {low} to {high}, not {raw}")
+        return value
+
+    return parse
+
+
+_nonneg = _bounded(0, bounds.MAX_COUNT)  # what a count column can store
+_port = _bounded(1, 65535)
+_workers = _bounded(1, 64)
 
 
 def workspaces_create(s: Services, a: argparse.Namespace) -> int:
@@ -138,7 +154,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as e:  # argparse has printed its one line (or the help)
+        return e.code if isinstance(e.code, int) else 2
     logging.basicConfig(level=os.environ.get("TUCO_LOG_LEVEL", "WARNING").upper())
     handler: Handler = args.handler
     try:
@@ -152,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(services, args)
     except DomainError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    except (ServiceBusy, SQLAlchemyError) as e:
+        print(f"error: the database is unavailable: {str(e).splitlines()[0]}", file=sys.stderr)
         return 1
     finally:
         services.close()

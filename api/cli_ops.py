@@ -11,6 +11,7 @@ import orjson
 
 from api import render
 from api.bootstrap import Services
+from domain.errors import InvalidValue
 from projections.rebuild import TARGETS, Progress, RebuildRunning
 
 
@@ -20,7 +21,7 @@ def _as_of(raw: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise SystemExit(f"error: --as-of must be an ISO time, not {raw!r}") from None
+        raise InvalidValue("--as-of", f"--as-of must be an ISO time, not {raw!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -89,11 +90,19 @@ def projections_rebuild(s: Services, a: argparse.Namespace) -> int:
 
 
 def projections_status(s: Services, a: argparse.Namespace) -> int:
-    head = s.app.recorder.max_notification_id() or 0
-    position = s.runner.position()
-    print(f"{'projection':<12} {'position':>10} {'head':>10} {'lag':>8}")
-    for name in TARGETS:  # advanced together, in one transaction, by one runner
-        print(f"{name:<12} {position:>10} {head:>10} {head - position:>8}")
+    """Position, head and lag of each projection, and what each has set aside."""
+    statuses = s.read_model.status()
+    print(f"{'projection':<12} {'position':>10} {'head':>10} {'lag':>8} {'set aside':>10}")
+    for st in statuses:  # advanced together, in one transaction, by one runner
+        lag = st.head - st.position
+        print(f"{st.name:<12} {st.position:>10} {st.head:>10} {lag:>8} {len(st.set_aside):>10}")
+    for st in statuses:
+        for item in st.set_aside:
+            print(
+                f"set aside: {st.name} {item.aggregate_id} from position {item.position} "
+                f"({item.topic}), {item.attempts} attempts since "
+                f"{item.first_failed_at.isoformat()}: {item.error}"
+            )
     return 0
 
 

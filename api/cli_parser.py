@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, NoReturn
 
 from domain.enums import Channel, Plan
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """A bad argument is one line on stderr (and exit code 2), not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
     """`h` maps handler names to the functions in api.cli."""
-    p = argparse.ArgumentParser(prog="tuco", description="Tuco Lines service operations")
+    p = OneLineErrors(prog="tuco", description="Tuco Lines service operations")
     sub = p.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP API (and the background worker)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="server processes")
+    serve.add_argument("--port", type=h["_port"], default=8000)
+    serve.add_argument("--workers", type=h["_workers"], default=1, help="server processes")
     serve.add_argument("--no-worker", action="store_true", help="do not run the worker here")
     serve.set_defaults(handler=h["serve"])
     sub.add_parser("worker", help="run the background worker alone").set_defaults(

@@ -100,7 +100,7 @@ class Audit:
 
     def _fold_all(self, report: VerifyReport) -> dict[UUID, LineRequest]:
         histories: dict[UUID, list[Any]] = defaultdict(list)
-        for event in self._line_request_events():
+        for event in self._line_request_events(report):
             histories[event.originator_id].append(event)
         folded: dict[UUID, LineRequest] = {}
         for rid, events in histories.items():
@@ -110,18 +110,28 @@ class Audit:
             if versions != list(range(1, len(events) + 1)):
                 report.mismatches.append(f"{rid}: versions are not contiguous: {versions}")
             aggregate: Any = None
-            for event in events:
-                aggregate = event.mutate(aggregate)
+            try:
+                for event in events:
+                    aggregate = event.mutate(aggregate)
+            except Exception as e:  # noqa: BLE001 (reported, the audit goes on)
+                report.mismatches.append(f"{rid}: its events cannot be folded: {e!r}")
+                continue
             folded[rid] = aggregate
         return folded
 
-    def _line_request_events(self) -> Iterator[Any]:
+    def _line_request_events(self, report: VerifyReport) -> Iterator[Any]:
         recorder, mapper, start = self.app.recorder, self.app.mapper, 0
         try:
             while notes := recorder.select_notifications(start, 5000, inclusive_of_start=False):
                 for n in notes:
-                    if n.topic.startswith("domain.line_request:LineRequest."):
+                    if not n.topic.startswith("domain.line_request:LineRequest."):
+                        continue
+                    try:
                         yield mapper.to_domain_event(n)
+                    except Exception as e:  # noqa: BLE001 (reported, the audit goes on)
+                        report.mismatches.append(
+                            f"{n.originator_id}: event at position {n.id} cannot be read: {e!r}"
+                        )
                 start = notes[-1].id
         except PersistenceError as e:
             raise store_unavailable(e) from e

@@ -17,7 +17,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -37,10 +37,11 @@ from sqlalchemy import select
 from adapters.config import Settings
 from adapters.sandbox_billing import InvoiceNotPayable
 from adapters.schema import sandbox_invoices
+from api import render
 from api.bootstrap import build
 from application.commands import RequestLine
 from application.usage import UsageItem
-from application.views import LineView
+from application.views import LineView, view_of
 from domain.enums import (
     Billing,
     Channel,
@@ -56,6 +57,7 @@ from domain.errors import (
     IdempotencyConflict,
     InvalidOverride,
     InvalidTransition,
+    InvalidValue,
     LineLimitReached,
     MissingLineDetails,
     PaymentPending,
@@ -299,6 +301,27 @@ def fold(events: list[Any]) -> Any:
     return aggregate
 
 
+def configure(req: LineRequest, url: str) -> list[Any]:
+    req.configure_server(url)
+    return [req]
+
+
+def limits(req: LineRequest, new: int | None, total: int | None) -> list[Any]:
+    req.change_limits(new, total)
+    return [req]
+
+
+def comparable(view: LineView) -> dict[str, Any]:
+    """Every field a read shows, except usage (its own projection) and the price (not a
+    column: reads never show it)."""
+    shown = asdict(view)
+    for name in ("usage_date", "usage_new_conversations", "usage_total_messages"):
+        shown.pop(name)
+    shown.pop("price_amount")
+    shown.pop("currency")
+    return shown
+
+
 def key_state(req: LineRequest) -> tuple[Any, ...]:
     return (
         req.version,
@@ -505,6 +528,42 @@ class LifecycleMachine(RuleBasedStateMachine):
         if error is None:
             event(f"fail: then payment {self.model(req).payment.value}")
 
+    @rule(
+        req=requests,
+        url=st.sampled_from(
+            ["http://127.0.0.1:9/line", "https://lines.example/x", "ftp://x", "http://u:p@h/"]
+        ),
+    )
+    def configure_server(self, req: UUID, url: str) -> None:
+        """An operator sets where the line's health is probed (any live state; a malformed
+        or credentialed URL is refused and records nothing)."""
+        r = self.model(req)
+        _, error = self.attempt(
+            lambda: self.s.app.change_request(req, lambda q, ws: configure(q, url)),
+            InvalidTransition,
+            InvalidValue,
+        )
+        if r.state in (LineState.FAILED, LineState.CANCELED):
+            assert isinstance(error, InvalidTransition), error
+        elif url.startswith("ftp") or "@" in url:
+            assert isinstance(error, InvalidValue), error
+        else:
+            assert error is None, error
+
+    @rule(
+        req=requests,
+        new=st.none() | st.sampled_from([0, 7, 2**31 - 1, 2**31, 10**23, -1]),
+        total=st.none() | st.sampled_from([0, 150, 2**31 - 1, 2**31]),
+    )
+    def change_limits(self, req: UUID, new: int | None, total: int | None) -> None:
+        """Daily limits: within what the database stores, or refused with nothing recorded."""
+        _, error = self.attempt(
+            lambda: self.s.app.change_request(req, lambda q, ws: limits(q, new, total)),
+            InvalidValue,
+        )
+        in_range = all(v is None or 0 <= v <= 2**31 - 1 for v in (new, total))
+        assert (error is None) == in_range, error
+
     # --- payments ----------------------------------------------------------------------
 
     def pay_open_invoice(self, data: st.DataObject) -> tuple[UUID, str]:
@@ -685,22 +744,23 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @invariant()
     def read_model_agrees(self) -> None:
-        """The projection, caught up, shows every request with its state and payment."""
+        """After every step, once caught up, the projection holds for every request exactly
+        the row a fresh fold of its events gives (every column the API shows, owed work
+        included), and GET by id renders the same LINE as the list."""
         if not self.changed("read model"):
             return
         self.audit.sync()
         self.s.read_model.catch_up()
+        now = self.s.clock.now()
         for name in self.audit.ws_names:
             listed = {v.id: v for v in self.s.read_model.list_lines(name)}
             mine = self.audit.ids(lambda r, n=name: r.workspace_id == n)
             assert set(listed) == set(mine)
             for rid in mine:
-                agg, view = self.loaded()[rid], listed[rid]
-                assert (view.state, view.payment_status, view.invoice_id) == (
-                    agg.state,
-                    agg.payment_status,
-                    agg.invoice_id,
-                ), rid
+                folded = view_of(fold(list(self.s.app.events.get(rid))))
+                assert comparable(listed[rid]) == comparable(folded), rid
+                got = self.s.requests.get(name, rid)
+                assert render.line(got, now) == render.line(listed[rid], now), rid
 
     @invariant()
     def payments_are_matched_and_nothing_owed(self) -> None:
