@@ -90,7 +90,7 @@ def test_a_bad_value_exits_non_zero_with_one_line_and_records_nothing(
 def test_the_largest_storable_limit_is_accepted_and_shown(
     db_url: str, ids: dict[str, UUID], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = tuco(
+    code, _out, err = tuco(
         capsys, "lines", "limits", str(ids["active"]), "--new-conversations", str(2**31 - 1)
     )
     assert code == 0, err

@@ -86,9 +86,7 @@ def test_commands_on_one_workspace_in_one_batch_see_each_other(
             outcomes.append(f.result(timeout=30)[0].billing)
         except PaymentPending:
             outcomes.append("payment_pending")
-    assert outcomes == [Billing.INCLUDED, Billing.INCLUDED, Billing.ADDON] + [
-        "payment_pending"
-    ] * 5
+    assert outcomes == [Billing.INCLUDED, Billing.INCLUDED, Billing.ADDON] + ["payment_pending"] * 5
     assert inserts.calls <= 2
 
 
