@@ -93,7 +93,7 @@ class Settings:
     daily_new_conversations_limit: int = 20
     daily_total_messages_limit: int = 150
     db_timeout: float = 5.0
-    db_pool_size: int = 5
+    db_pool_size: int = 10
     log_level: str = "INFO"
     stripe: StripeSettings | None = None
     clerk_jwks: str | None = None

@@ -62,32 +62,45 @@ def _sqlite(url: URL, timeout: float) -> Database:
         "SQLITE_DBNAME": path,
         "SQLITE_LOCK_TIMEOUT": str(max(1, round(timeout))),
     }
+    write_engine = _sqlite_engine(path, timeout, "BEGIN IMMEDIATE", READERS)
+    with write_engine.connect() as conn:  # WAL is a property of the file: set it once
+        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     return Database(
         url=url,
         event_store_env=env,
-        write_engine=_sqlite_engine(path, timeout, "BEGIN IMMEDIATE"),
-        read_engine=_sqlite_engine(path, timeout, "BEGIN"),
+        write_engine=write_engine,
+        read_engine=_sqlite_engine(path, timeout, None, READERS),
     )
 
 
-def _sqlite_engine(path: str, timeout: float, begin: str) -> Engine:
+# Threads that may read at once: Starlette's thread pool (40), the event loop, the writer,
+# the follower and the worker. A pool smaller than that opens and closes a connection per
+# read under load.
+READERS = 48
+
+
+def _sqlite_engine(path: str, timeout: float, begin: str | None, pool_size: int) -> Engine:
     """Writers take SQLite's write lock when they begin, so a transaction that reads and
-    then writes never fails on a stale snapshot; WAL lets readers run beside them."""
+    then writes never fails on a stale snapshot; WAL lets readers run beside them. Readers
+    (`begin` None) run each statement in its own implicit transaction: no BEGIN round."""
     engine = create_engine(
-        f"sqlite:///{path}", connect_args={"timeout": timeout, "check_same_thread": False}
+        f"sqlite:///{path}",
+        connect_args={"timeout": timeout, "check_same_thread": False},
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=timeout,
     )
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        cursor.close()
+        dbapi_conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
 
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+    if begin is not None:
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql(begin)
 
     return engine
 
@@ -108,6 +121,7 @@ def _postgres(url: URL, timeout: float, pool_size: int) -> Database:
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_PRE_PING": "y",  # a pooled connection may have died with a restarted server
         "POSTGRES_LOCK_TIMEOUT": str(max(1, round(timeout))),
+        "APPLICATION_RECORDER_TOPIC": "adapters.pg_recorder:FailFastPostgresRecorder",
     }
     wait_ms = int(timeout * 1000)
     options = f"-c lock_timeout={wait_ms} -c statement_timeout={wait_ms * 2}"
@@ -118,9 +132,12 @@ def _postgres(url: URL, timeout: float, pool_size: int) -> Database:
     connect_args["options"] = options
     # No pre-ping (a round trip per checkout): a connection that died with a restarted
     # server fails once, and SQLAlchemy then discards the whole pool.
+    # No overflow: a connection opened and closed per request costs more than waiting for
+    # a pooled one (several processes share the server's max_connections).
     engine = create_engine(
         url,
         pool_size=pool_size,
+        max_overflow=0,
         pool_timeout=timeout,
         connect_args=connect_args,
     )

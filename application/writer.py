@@ -151,6 +151,9 @@ class Writer:
                 batch.append(item)
             try:
                 self._commit(batch)
+            except ServiceBusy as e:
+                log.warning("commands not stored: %s", e)
+                self._fail(batch, e)
             except Exception as e:  # supervised: a writer that dies would stall every command
                 log.exception("group commit failed")
                 self._fail(batch, ServiceBusy(f"The command could not be stored: {e}"))

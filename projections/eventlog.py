@@ -11,7 +11,9 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
+from application.errors import ServiceBusy
 from application.ports import LogTail
 
 
@@ -108,10 +110,19 @@ class SqlLogTail(LogTail):
         self.engine = engine
 
     def head(self) -> int:
-        with self.engine.connect() as conn:
-            return self.log.head(conn)
+        try:
+            with self.engine.connect() as conn:
+                return self.log.head(conn)
+        except SQLAlchemyError as e:
+            raise ServiceBusy(f"The event log is unavailable: {e}") from e
 
     def since(self, position: int, limit: int) -> list[tuple[int, UUID, int]]:
+        try:
+            return self._since(position, limit)
+        except SQLAlchemyError as e:
+            raise ServiceBusy(f"The event log is unavailable: {e}") from e
+
+    def _since(self, position: int, limit: int) -> list[tuple[int, UUID, int]]:
         with self.engine.connect() as conn:
             column = self.log._id_column(conn)
             rows = conn.execute(

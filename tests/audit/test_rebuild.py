@@ -201,7 +201,7 @@ def test_the_cli_rebuild_prints_the_position_and_rate(services: Services, tuco: 
     assert re.search(rf"lines: {head(services)}/{head(services)} events, \d+ events/s", r.err)
 
 
-STATUS_ROW = re.compile(r"^(\w+)\s+(\d+)\s+(\d+)\s+(-?\d+)$")
+STATUS_ROW = re.compile(r"^(\w+)\s+(\d+)\s+(\d+)\s+(-?\d+)\s+(\d+)$")
 
 
 def status_rows(tuco: Tuco) -> dict[str, tuple[int, int, int]]:
@@ -209,9 +209,11 @@ def status_rows(tuco: Tuco) -> dict[str, tuple[int, int, int]]:
     r = tuco("projections", "status")
     assert r.code == 0, r.err
     header, *lines = r.out.strip().splitlines()
-    assert header.split() == ["projection", "position", "head", "lag"]
+    assert header.split() == ["projection", "position", "head", "lag", "set", "aside"]
     found = {}
     for line in lines:
+        if line.startswith("set aside:"):
+            continue
         match = STATUS_ROW.match(line)
         assert match, line
         found[match[1]] = (int(match[2]), int(match[3]), int(match[4]))
