@@ -30,6 +30,8 @@ clean:
 
 # Benchmarks (issue 7): prints a table of figures and ratios, writes it as JSON under
 # bench/results/. PostgreSQL rows need 127.0.0.1:5432 (database `test`), as `make test` does.
+# Sections: BENCH_ARGS="--only write,stores,scale,crud" (crud: the product against the
+# plain-CRUD baseline in bench/crud_app.py, product ÷ CRUD).
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 

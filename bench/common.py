@@ -49,6 +49,7 @@ class Sizes:
     settle: bool  # wait for the worker's background writes between measurements
     extras: bool  # also the thread-pool hello-world and the 1-connection POST
     late: float  # seconds to wait for answers still due when a window closes
+    crud_rounds: int  # product/CRUD rounds of the plain-CRUD comparison (6)
 
 
 FULL = Sizes(
@@ -68,6 +69,7 @@ FULL = Sizes(
     settle=True,
     extras=True,
     late=30.0,
+    crud_rounds=3,
 )
 
 QUICK = Sizes(
@@ -87,6 +89,7 @@ QUICK = Sizes(
     settle=False,
     extras=False,
     late=2.0,
+    crud_rounds=1,
 )
 
 
@@ -192,12 +195,14 @@ class Launch:
     workers: int = 1
 
 
-def tuco(store: Store, workers: int = 1) -> Launch:
+def tuco(store: Store, workers: int = 1, *, no_worker: bool = False) -> Launch:
     """`tuco serve --workers N` on the store, with the service's default settings; the same
-    environment as the integration tests' servers (tests/support/server.py)."""
+    environment as the integration tests' servers (tests/support/server.py). `no_worker`:
+    `--no-worker`, so no background writes (sandbox activations) land in a measurement."""
 
     def argv(port: int) -> list[str]:
-        return [TUCO, "serve", "--port", str(port), "--workers", str(workers)]
+        args = [TUCO, "serve", "--port", str(port), "--workers", str(workers)]
+        return [*args, "--no-worker"] if no_worker else args
 
     return Launch(argv, {"TUCO_DATABASE_URL": store.url}, workers)
 
@@ -207,6 +212,23 @@ def hello(workers: int = 1) -> Launch:
         return [sys.executable, "-m", "bench.hello", "--port", str(port), "--workers", str(workers)]
 
     return Launch(argv, {}, workers)
+
+
+def crud(url: str, workers: int = 1) -> Launch:
+    """The plain-CRUD baseline (bench/crud_app.py) on its own database `url`."""
+
+    def argv(port: int) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "bench.crud_app",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
+
+    return Launch(argv, {"CRUD_DATABASE_URL": url}, workers)
 
 
 @contextmanager

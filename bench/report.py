@@ -24,6 +24,7 @@ class Row:
     ratio: float | None = None
     target: float | None = None
     at_most: bool = False  # the ratio must be <= target instead of >=
+    absolute: bool = False  # the target is for the value itself (say, p99 in ms), not a ratio
     note: str = ""
 
     @property
@@ -33,9 +34,10 @@ class Row:
 
     @property
     def met(self) -> bool | None:
-        if self.target is None or self.ratio is None or math.isnan(self.ratio):
+        measured = self.value if self.absolute else self.ratio
+        if self.target is None or measured is None or math.isnan(measured):
             return None
-        return self.ratio <= self.target if self.at_most else self.ratio >= self.target
+        return measured <= self.target if self.at_most else measured >= self.target
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -70,6 +72,7 @@ def table(rows: list[Row]) -> str:
     lines = [header]
     for r in rows:
         target = "-" if r.target is None else f"{'<=' if r.at_most else '>='} {r.target:g}"
+        target += f" {r.unit.split()[0]}" if r.absolute and r.target is not None else ""
         met = {None: "", True: "yes", False: "NO"}[r.met]
         lines.append(
             [

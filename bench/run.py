@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import big_workspace, read_path, replay, scale_out, write_path
+from bench import big_workspace, crud, read_path, replay, scale_out, write_path
 from bench.common import (
     FULL,
     LOADGEN,
@@ -34,7 +34,7 @@ from bench.common import (
 )
 from bench.report import Row, meta, table, write_json
 
-SECTIONS = ("write", "stores", "scale")
+SECTIONS = ("write", "stores", "scale", "crud")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -43,7 +43,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--only",
         default=",".join(SECTIONS),
-        help="comma-separated: write (1), stores (2 read, 3 big workspace, 4 replay), scale (5)",
+        help="comma-separated: write (1), stores (2 read, 3 big workspace, 4 replay), scale (5), "
+        "crud (6: product vs plain-CRUD baseline, SQLite)",
     )
     p.add_argument("--backends", default="sqlite,postgres", help="comma-separated")
     p.add_argument("--sqlite-events", type=int, help="events in the big SQLite store")
@@ -71,7 +72,7 @@ def sizes_from(a: argparse.Namespace) -> tuple[Sizes, dict[str, int]]:
     sizes = QUICK if a.quick else FULL
     overrides: dict[str, Any] = {}
     if a.rounds:
-        overrides["rounds"] = a.rounds
+        overrides["rounds"] = overrides["crud_rounds"] = a.rounds
     if a.duration:
         overrides["duration"] = a.duration
     sizes = dataclasses.replace(sizes, **overrides)
@@ -185,6 +186,13 @@ def main(argv: list[str] | None = None) -> int:
                 raw["scale/postgres"] = res
             else:
                 notes.append("scale-out needs PostgreSQL: skipped")
+        if "crud" in only:
+            if "sqlite" in backends:
+                r, res = crud.run(sizes, workdir)
+                rows += r
+                raw["crud/sqlite"] = res
+            else:
+                notes.append("the plain-CRUD comparison runs on SQLite: skipped")
     elapsed = time.monotonic() - started
     rows.sort(key=lambda r: (r.section, r.backend))
     text = table(rows)
