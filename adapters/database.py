@@ -19,15 +19,18 @@ class Database:
     event_store_env: dict[str, str]
     write_engine: Engine
     read_engine: Engine
+    # Where projections write: their rows are rebuilt from the log, so a commit need not
+    # wait for the disk (SQLite synchronous=NORMAL; PostgreSQL synchronous_commit off per
+    # transaction, see projections.runner). Rows and position still commit together.
+    projection_engine: Engine
 
     @property
     def dialect(self) -> str:
         return self.url.get_backend_name()
 
     def dispose(self) -> None:
-        self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
-            self.read_engine.dispose()
+        for engine in {self.write_engine, self.read_engine, self.projection_engine}:
+            engine.dispose()
 
 
 def open_database(
@@ -70,6 +73,7 @@ def _sqlite(url: URL, timeout: float) -> Database:
         event_store_env=env,
         write_engine=write_engine,
         read_engine=_sqlite_engine(path, timeout, None, READERS),
+        projection_engine=_sqlite_engine(path, timeout, "BEGIN IMMEDIATE", 4, "NORMAL"),
     )
 
 
@@ -79,7 +83,9 @@ def _sqlite(url: URL, timeout: float) -> Database:
 READERS = 48
 
 
-def _sqlite_engine(path: str, timeout: float, begin: str | None, pool_size: int) -> Engine:
+def _sqlite_engine(
+    path: str, timeout: float, begin: str | None, pool_size: int, synchronous: str = "FULL"
+) -> Engine:
     """Writers take SQLite's write lock when they begin, so a transaction that reads and
     then writes never fails on a stale snapshot; WAL lets readers run beside them. Readers
     (`begin` None) run each statement in its own implicit transaction: no BEGIN round."""
@@ -95,6 +101,7 @@ def _sqlite_engine(path: str, timeout: float, begin: str | None, pool_size: int)
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         dbapi_conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        dbapi_conn.execute(f"PRAGMA synchronous={synchronous}")
 
     if begin is not None:
 
@@ -141,4 +148,10 @@ def _postgres(url: URL, timeout: float, pool_size: int) -> Database:
         pool_timeout=timeout,
         connect_args=connect_args,
     )
-    return Database(url=url, event_store_env=env, write_engine=engine, read_engine=engine)
+    return Database(
+        url=url,
+        event_store_env=env,
+        write_engine=engine,
+        read_engine=engine,
+        projection_engine=engine,
+    )

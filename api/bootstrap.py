@@ -149,7 +149,7 @@ def build(
     event_log = ApplicationLog(app)
     parts: list[Projection] = [LinesProjection(event_log), UsageProjection(event_log)]
     live = CompositeProjection("read_model", parts)
-    runner = ProjectionRunner(live, event_log, database.write_engine, database.read_engine)
+    runner = ProjectionRunner(live, event_log, database.projection_engine, database.read_engine)
     follower = Follower(runner, parts)
     app.on_commit.append(follower.notify)
     read_model = SqlReadModel(

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
 from application.aggregates import Aggregates
@@ -59,6 +59,22 @@ class LinesApp(Application[UUID]):
     def _save_batch(self, aggregates: list[Aggregate]) -> int:
         recordings = self.save(*aggregates)
         return max((r.notification.id for r in recordings), default=0)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot an aggregate whose saved events crossed its interval, from the state in
+        memory (the library would reload it from the store, for every crossing)."""
+        if self.snapshots is None:
+            return
+        crossed: set[UUID] = set()
+        for e in processing_event.events:
+            agg = processing_event.aggregates.get(e.originator_id)
+            interval = self.snapshotting_intervals.get(type(agg)) if agg is not None else None
+            if interval and e.originator_version % interval == 0:
+                crossed.add(e.originator_id)
+        for aggregate_id in crossed:
+            agg = processing_event.aggregates[aggregate_id]
+            snapshot_class = getattr(type(agg), "Snapshot", None) or Snapshot
+            self.snapshots.put([snapshot_class.take(agg)])
 
     def _committed(self, position: int) -> None:
         for listener in self.on_commit:

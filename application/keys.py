@@ -82,9 +82,13 @@ class ApiKeys:
         return key
 
     def authenticate(self, key: str) -> str | None:
-        """The key's workspace, read from the store (and remembered for `ttl`)."""
+        """The key's workspace: from memory within `ttl`, else read from the store (and
+        remembered)."""
         if not key.startswith(KEY_PREFIX):
             return None
+        remembered = self.cached(key)
+        if remembered is not None:
+            return remembered
         workspace_id = self.store.workspace_for(hash_key(key))
         if workspace_id is not None:
             if len(self._cache) > 10_000:
@@ -98,6 +102,9 @@ class ApiKeys:
         return self.store.list(workspace_id)
 
     def revoke(self, key_or_prefix: str) -> int:
+        """Revoke a key (whole) or every key with a prefix; at once in this process, within
+        `ttl` in the others."""
+        self._cache.clear()
         whole = len(key_or_prefix) > SHOWN_PREFIX_LENGTH
         key_hash = hash_key(key_or_prefix) if whole else None
         return self.store.revoke(key_or_prefix[:SHOWN_PREFIX_LENGTH], key_hash, self.clock.now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import Future
 from dataclasses import replace
 from uuid import UUID
@@ -11,7 +12,7 @@ from application.commands import LineDefaults, Pricing, RequestLine
 from application.ports import Clock
 from application.settlement import Settlement
 from application.views import LineView, ReadModel, view_of
-from application.writer import Session
+from application.writer import Command, Session
 from domain import decisions
 from domain.enums import LineState
 from domain.ids import line_request_id
@@ -39,6 +40,13 @@ class LineRequests:
     def submit_request(self, cmd: RequestLine) -> Future[tuple[LineView, bool]]:
         """Queue the decision (plan, capacity, idempotency) for the next group commit; the
         future holds the request as committed, and whether this call created it."""
+        return self.app.writer.submit(self._request_command(cmd))
+
+    def submit_request_async(self, cmd: RequestLine) -> asyncio.Future[tuple[LineView, bool]]:
+        """As `submit_request`, awaited in the caller's event loop."""
+        return self.app.writer.submit_async(self._request_command(cmd))
+
+    def _request_command(self, cmd: RequestLine) -> Command[tuple[LineView, bool]]:
         request_id = line_request_id(cmd.workspace_id, cmd.idempotency_key)
         details = cmd.details()
         terms = decisions.Terms(
@@ -56,7 +64,7 @@ class LineRequests:
             s.save(*changed)
             return view_of(req), bool(changed)
 
-        return self.app.writer.submit(command)
+        return command
 
     def issue_invoice(self, view: LineView) -> LineView:
         """For an add-on: create its invoice now, so the answer carries the link (the worker
@@ -102,6 +110,13 @@ class LineRequests:
         return replace(
             view, usage_date=day, usage_new_conversations=new, usage_total_messages=total
         )
+
+    def list_lines_now(self, workspace_id: str) -> list[LineView] | None:
+        """The list if the read model already holds every write made so far, else None
+        (then `list_lines` waits for it)."""
+        if not self.read_model.caught_up():
+            return None
+        return self.read_model.list_lines(workspace_id)
 
     def list_lines(self, workspace_id: str) -> list[LineView]:
         """Newest first, from the read model once it holds every write made so far."""

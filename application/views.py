@@ -139,6 +139,10 @@ class ReadModel(ABC):
         head now); False if they did not within `timeout`."""
 
     @abstractmethod
+    def caught_up(self) -> bool:
+        """Whether the projections hold the log up to its head now (no waiting)."""
+
+    @abstractmethod
     def usage(self, request_id: UUID, day: date) -> tuple[int, int]:
         """(new conversations, total messages) of one line on one UTC day."""
 

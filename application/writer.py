@@ -9,6 +9,8 @@ request and its workspace saves both, so a stale workspace can never commit.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -85,6 +87,12 @@ Command = Callable[[Session], T]
 class _Item(Generic[T]):
     command: Command[T]
     future: Future[T] = field(default_factory=Future)
+    # Set for callers in an event loop: settled in that loop, once per batch and loop.
+    loop: asyncio.AbstractEventLoop | None = None
+    waiter: asyncio.Future[T] | None = None
+
+
+Outcome = tuple[_Item[Any], Any, BaseException | None]
 
 
 class Writer:
@@ -114,6 +122,16 @@ class Writer:
         self._ensure_started()
         self._queue.put(item)
         return item.future
+
+    def submit_async(self, command: Command[T]) -> asyncio.Future[T]:
+        """Submit from an event loop: the returned future is settled in that loop, with one
+        wake-up for all of a batch's commands (not one per command)."""
+        loop = asyncio.get_running_loop()
+        item: _Item[T] = _Item(command, loop=loop, waiter=loop.create_future())
+        self._ensure_started()
+        self._queue.put(item)
+        assert item.waiter is not None
+        return item.waiter
 
     def execute(self, command: Command[T]) -> T:
         """Submit and wait for the batch holding this command to commit."""
@@ -175,17 +193,17 @@ class Writer:
                     if _mutated(touched, marks):  # a guard ran after an event: a bug
                         log.error("command raised %r after recording events", e)
                         broken = item
-                        item.future.set_exception(e)
+                        _settle([(item, None, e)])
                         break
                     results.append((item, None, e))
                 except (ServiceBusy, PersistenceError) as e:
                     broken = item
-                    item.future.set_exception(_busy(e))
+                    _settle([(item, None, _busy(e))])
                     break
                 except Exception as e:  # one faulty command fails alone, the rest go on
                     log.exception("command failed")
                     broken = item
-                    item.future.set_exception(e)
+                    _settle([(item, None, e)])
                     break
             if broken is not None:
                 # Its half-recorded events must not be saved: forget what this pass changed
@@ -215,18 +233,41 @@ class Writer:
             self.aggregates.committed(touched.values())
             if position:
                 self._on_commit(position)
-            for item, value, error in results:
-                if error is None:
-                    item.future.set_result(value)
-                else:
-                    item.future.set_exception(error)
+            _settle(results)
             return
 
     @staticmethod
     def _fail(batch: list[_Item[Any]], error: BaseException) -> None:
-        for item in batch:
-            if not item.future.done():
+        _settle([(item, None, error) for item in batch])
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    """Hand each command its answer: thread callers through their future, event-loop
+    callers through one call per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        item, value, error = outcome
+        if item.loop is not None:
+            by_loop.setdefault(item.loop, []).append(outcome)
+        elif not item.future.done():
+            if error is None:
+                item.future.set_result(value)
+            else:
                 item.future.set_exception(error)
+    for loop, mine in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle_waiters, mine)
+
+
+def _settle_waiters(outcomes: list[Outcome]) -> None:
+    for item, value, error in outcomes:
+        waiter = item.waiter
+        if waiter is None or waiter.done():  # e.g. the client went away
+            continue
+        if error is None:
+            waiter.set_result(value)
+        else:
+            waiter.set_exception(error)
 
 
 def _mutated(touched: dict[UUID, Aggregate], marks: dict[UUID, int]) -> bool:

@@ -26,11 +26,15 @@ class Follower:
         parts: Sequence[Projection],
         poll: float = 0.05,
         retry_every: float = 1.0,
+        gap: float = 0.005,
     ) -> None:
         self.runner = runner
         self.parts = list(parts)
         self.poll = poll
         self.retry_every = retry_every
+        # At least this long between passes under load, so one pass (one transaction and
+        # one write lock on SQLite) carries many commits instead of contending with each.
+        self.gap = gap
         self.reached = 0
         self.stalled: float | None = None
         self.last_error: str | None = None
@@ -98,6 +102,7 @@ class Follower:
             try:
                 self.pass_once()
                 self.stalled, self.last_error, delay = None, None, self.poll
+                self._stop.wait(self.gap)
             except (SQLAlchemyError, OSError) as e:
                 self._failed(repr(e))
                 delay = min(delay * 2, 5.0)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError
 
 from application.errors import ServiceBusy
@@ -45,35 +45,68 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def to_view(r: Any, day: date | None = None) -> LineView:
-    mapping = r._mapping
+def _moment(value: Any) -> datetime | None:
+    """A stored time: a datetime (PostgreSQL) or its ISO text (SQLite), always UTC."""
+    if value is None:
+        return None
+    return _utc(value if isinstance(value, datetime) else datetime.fromisoformat(value))
+
+
+# The columns a view needs, in the order `to_view` reads them. Selected with text() so the
+# rows come back as the driver gives them: the per-value processing of typed columns cost
+# several times the query itself.
+VIEW_COLUMNS = (
+    "id", "workspace_id", "first_name", "last_name", "phone", "email", "state",
+    "payment_status", "billing", "source", "channel", "line_type", "payment_url", "invoice_id",
+    "daily_new_conversations_limit", "daily_total_messages_limit", "created_at", "updated_at",
+    "version", "server_url", "health_status", "health_checked_at",
+    *(f"owes_{k.value}" for k in WorkKind),
+)  # fmt: skip
+SELECT_VIEWS = (
+    "SELECT "
+    + ", ".join(f"v.{c}" for c in VIEW_COLUMNS)
+    + ", u.new_conversations, u.total_messages FROM line_views v LEFT OUTER JOIN line_usage u"
+    " ON u.line_id = v.id AND u.day = :day"
+)
+_STATE = {m.value: m for m in LineState}
+_PAYMENT = {m.value: m for m in PaymentStatus}
+_BILLING = {m.value: m for m in Billing}
+_SOURCE = {m.value: m for m in RequestSource}
+_CHANNEL = {m.value: m for m in Channel}
+_LINE_TYPE = {m.value: m for m in LineType}
+_HEALTH = {m.value: m for m in HealthStatus}
+_KINDS = tuple(WorkKind)
+
+
+def to_view(r: Sequence[Any], day: date | None = None) -> LineView:
+    """A row of SELECT_VIEWS as a view."""
     return LineView(
-        id=UUID(r.id),
-        workspace_id=r.workspace_id,
-        first_name=r.first_name,
-        last_name=r.last_name,
-        phone=r.phone,
-        email=r.email,
-        state=LineState(r.state),
-        payment_status=PaymentStatus(r.payment_status),
-        billing=Billing(r.billing),
-        source=RequestSource(r.source),
-        channel=Channel(r.channel),
-        line_type=LineType(r.line_type),
-        payment_url=r.payment_url,
-        invoice_id=r.invoice_id,
-        daily_new_conversations_limit=r.daily_new_conversations_limit,
-        daily_total_messages_limit=r.daily_total_messages_limit,
-        created_at=_utc(r.created_at),
-        updated_at=_utc(r.updated_at),
-        version=r.version,
-        server_url=r.server_url,
-        health_status=HealthStatus(r.health_status) if r.health_status else None,
-        health_checked_at=_utc(r.health_checked_at) if r.health_checked_at else None,
-        owed=frozenset(k for k in WorkKind if mapping.get(f"owes_{k.value}")),
+        id=UUID(r[0]),
+        workspace_id=r[1],
+        first_name=r[2],
+        last_name=r[3],
+        phone=r[4],
+        email=r[5],
+        state=_STATE[r[6]],
+        payment_status=_PAYMENT[r[7]],
+        billing=_BILLING[r[8]],
+        source=_SOURCE[r[9]],
+        channel=_CHANNEL[r[10]],
+        line_type=_LINE_TYPE[r[11]],
+        payment_url=r[12],
+        invoice_id=r[13],
+        daily_new_conversations_limit=r[14],
+        daily_total_messages_limit=r[15],
+        created_at=_moment(r[16]),  # type: ignore[arg-type]
+        updated_at=_moment(r[17]),  # type: ignore[arg-type]
+        version=r[18],
+        server_url=r[19],
+        health_status=_HEALTH[r[20]] if r[20] else None,
+        health_checked_at=_moment(r[21]),
+        owed=frozenset(k for k, flag in zip(_KINDS, r[22:28], strict=True) if flag),
         usage_date=day,
-        usage_new_conversations=mapping.get("usage_new") or 0,
-        usage_total_messages=mapping.get("usage_total") or 0,
+        usage_new_conversations=r[28] or 0,
+        usage_total_messages=r[29] or 0,
     )
 
 
@@ -92,14 +125,6 @@ class SqlReadModel(ReadModel):
         self.clock = clock
         self.parts = parts
 
-    def _with_usage(self, day: date) -> Any:
-        joined = line_views.outerjoin(line_usage, and_(u.line_id == v.id, u.day == day.isoformat()))
-        return select(
-            line_views,
-            u.new_conversations.label("usage_new"),
-            u.total_messages.label("usage_total"),
-        ).select_from(joined)
-
     def wait_for(self, position: int | None = None, timeout: float = 5.0) -> bool:
         try:
             goal = self.runner.head() if position is None else position
@@ -109,6 +134,13 @@ class SqlReadModel(ReadModel):
             raise ServiceBusy(f"The read model is unavailable: {e.orig}") from e
         log.warning("read model is behind position %d; answering from what it has", goal)
         return False
+
+    def caught_up(self) -> bool:
+        try:
+            head = self.runner.head()
+        except OperationalError as e:
+            raise ServiceBusy(f"The read model is unavailable: {e.orig}") from e
+        return self.follower.reached >= head or self.runner.position() >= head
 
     def catch_up(self) -> int:
         """Apply everything logged so far, in this thread (CLI and tests)."""
@@ -142,41 +174,39 @@ class SqlReadModel(ReadModel):
             for name in self.parts
         ]  # fmt: skip
 
-    def _rows(self, query: Any) -> list[Any]:
+    def _rows(self, query: Any, **params: Any) -> list[Any]:
         try:
             with self.engine.connect() as conn:
-                return list(conn.execute(query))
+                return list(conn.execute(query, params))
         except OperationalError as e:
             raise ServiceBusy(f"The read model is unavailable: {e.orig}") from e
 
-    def _views(self, *where: Any, newest_first: bool = False) -> list[LineView]:
-        """Rows matching `where`, with today's (UTC, by the clock) usage."""
+    def _views(self, where: str, order: str = "", **params: Any) -> list[LineView]:
+        """Rows matching `where` (SQL over `v`), with today's (UTC, by the clock) usage."""
         day = self.clock.now().date()
-        query = self._with_usage(day).where(*where)
-        if newest_first:
-            query = query.order_by(v.seq.desc())
-        return [to_view(r, day) for r in self._rows(query)]
+        query = text(f"{SELECT_VIEWS} WHERE {where} {order}")
+        return [to_view(r, day) for r in self._rows(query, day=day.isoformat(), **params)]
 
     def get_line(self, workspace_id: str, request_id: UUID) -> LineView | None:
-        found = self._views(v.id == str(request_id), v.workspace_id == workspace_id)
+        found = self._views("v.id = :id AND v.workspace_id = :ws", id=str(request_id),
+                            ws=workspace_id)  # fmt: skip
         return found[0] if found else None
 
     def find_line(self, request_id: UUID) -> LineView | None:
-        found = self._views(v.id == str(request_id))
+        found = self._views("v.id = :id", id=str(request_id))
         return found[0] if found else None
 
     def list_lines(self, workspace_id: str) -> list[LineView]:
-        return self._views(v.workspace_id == workspace_id, newest_first=True)
+        return self._views("v.workspace_id = :ws", "ORDER BY v.seq DESC", ws=workspace_id)
 
     def iter_lines(self, batch: int = 1000) -> Iterator[LineView]:
         after = ""
         while True:
-            query = select(line_views).where(v.id > after).order_by(v.id).limit(batch)
-            rows = self._rows(query)
-            yield from (to_view(r) for r in rows)
-            if len(rows) < batch:
+            views = self._views("v.id > :after", f"ORDER BY v.id LIMIT {int(batch)}", after=after)
+            yield from views
+            if len(views) < batch:
                 return
-            after = rows[-1].id
+            after = str(views[-1].id)
 
     def pending_work(self, limit: int, periodic: set[WorkKind] | None = None) -> list[WorkItem]:
         kinds = [k for k in WorkKind if k not in PERIODIC or k in (periodic or set())]

@@ -137,6 +137,8 @@ class ProjectionRunner:
         """The write transaction; the projection's in-memory state follows its outcome."""
         try:
             with self.write_engine.begin() as conn:
+                if conn.dialect.name == "postgresql":  # rebuilt from the log if ever lost
+                    conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
                 yield conn
         except BaseException:
             self.projection.rolled_back()

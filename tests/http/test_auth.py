@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from starlette.testclient import TestClient
 
-from api.bootstrap import Services
+from adapters.config import Settings
+from api.bootstrap import Services, build
 from domain.enums import Plan
 from tests.conftest import make_tenant
 from tests.http.helpers import assert_error, log_position, phone_body
+from tests.lines.helpers import wait_for
 
 ENDPOINTS = [
     ("POST", "/api/line-requests"),
@@ -83,3 +87,24 @@ def test_the_scheme_name_is_case_insensitive(services: Services, client: TestCli
     t = make_tenant(services, "org_a", Plan.GROWTH)
     r = client.get("/api/lines/by-user", headers={"Authorization": f"bearer {t.key}"})
     assert r.status_code == 200, r.text
+
+
+def test_a_key_revoked_by_another_process_stops_working_within_a_second(
+    services: Services, client: TestClient, settings: Settings
+) -> None:
+    """SPEC §7: the CLI is another process; this one serves the key from memory until its
+    entry is older than the TTL (0.5 s), then reads the store again."""
+    t = make_tenant(services, "org_a", Plan.GROWTH)
+    assert client.get("/api/lines/by-user", headers=t.headers).status_code == 200
+    cli = build(settings)
+    try:
+        assert cli.keys.revoke(t.key) == 1
+        revoked_at = time.monotonic()
+    finally:
+        cli.close()
+
+    def refused() -> bool:
+        return client.get("/api/lines/by-user", headers=t.headers).status_code == 401
+
+    wait_for(refused, timeout=2.0, what="the revoked key refused")
+    assert time.monotonic() - revoked_at < 1.0
