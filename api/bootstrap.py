@@ -44,6 +44,7 @@ from projections import schema as projection_schema
 from projections.composite import CompositeProjection
 from projections.eventlog import ApplicationLog, SqlLogTail
 from projections.follower import Follower
+from projections.handoff import Handoffs
 from projections.lines import LinesProjection
 from projections.read_model import SqlReadModel
 from projections.rebuild import TARGETS, Rebuilder, RebuildRunning
@@ -149,7 +150,9 @@ def build(
     event_log = ApplicationLog(app)
     parts: list[Projection] = [LinesProjection(event_log), UsageProjection(event_log)]
     live = CompositeProjection("read_model", parts)
-    runner = ProjectionRunner(live, event_log, database.projection_engine, database.read_engine)
+    runner = ProjectionRunner(
+        live, event_log, database.projection_engine, database.read_engine, handoffs=Handoffs()
+    )
     follower = Follower(runner, parts)
     app.on_commit.append(follower.notify)
     read_model = SqlReadModel(

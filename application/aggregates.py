@@ -62,6 +62,13 @@ class Aggregates:
                         del self._views[aggregate_id]
                 self.position = changes[-1][0]
 
+    def wrote(self, first: int, last: int, count: int) -> None:
+        """This process just wrote positions first..last: when they directly follow what was
+        already looked at, nobody else wrote in between, so there is nothing to read back."""
+        with self._refresh_lock:
+            if self.position == first - 1 and last - first + 1 == count:
+                self.position = last
+
     # --- the writer's side -----------------------------------------------------------
 
     def load(self, aggregate_id: UUID) -> Aggregate | None:

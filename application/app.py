@@ -16,7 +16,7 @@ from application.aggregates import Aggregates
 from application.errors import ServiceBusy
 from application.ports import LogTail
 from application.transcodings import register_domain_transcodings
-from application.views import LineView, view_of
+from application.views import CommittedBatch, LineView, view_of
 from application.writer import Command, Session, Writer
 from domain.errors import NotFound
 from domain.ids import workspace_aggregate_id
@@ -37,7 +37,7 @@ class LinesApp(Application[UUID]):
 
     def __init__(self, env: dict[str, str]) -> None:
         super().__init__(env)
-        self.on_commit: list[Callable[[int], None]] = []
+        self.on_commit: list[Callable[[CommittedBatch], None]] = []
         self.aggregates: Aggregates | None = None
         self._writer: Writer | None = None
 
@@ -56,9 +56,30 @@ class LinesApp(Application[UUID]):
         super().register_transcodings(transcoder)
         register_domain_transcodings(transcoder)
 
-    def _save_batch(self, aggregates: list[Aggregate]) -> int:
+    def _save_batch(self, aggregates: list[Aggregate]) -> CommittedBatch | None:
         recordings = self.save(*aggregates)
-        return max((r.notification.id for r in recordings), default=0)
+        if not recordings:
+            return None
+        ids = [r.notification.id for r in recordings]
+        requested_at = {
+            r.domain_event.originator_id: r.notification.id
+            for r in recordings
+            if r.domain_event.originator_version == 1
+        }
+        batch = CommittedBatch(
+            first=min(ids),
+            last=max(ids),
+            count=len(ids),
+            views=tuple(
+                (view_of(a), requested_at.get(a.id))
+                for a in aggregates
+                if isinstance(a, LineRequest)
+            ),
+            complete=all(isinstance(a, (LineRequest, Workspace)) for a in aggregates),
+        )
+        if self.aggregates is not None:
+            self.aggregates.wrote(batch.first, batch.last, batch.count)
+        return batch
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         """Snapshot an aggregate whose saved events crossed its interval, from the state in
@@ -76,9 +97,9 @@ class LinesApp(Application[UUID]):
             snapshot_class = getattr(type(agg), "Snapshot", None) or Snapshot
             self.snapshots.put([snapshot_class.take(agg)])
 
-    def _committed(self, position: int) -> None:
+    def _committed(self, batch: CommittedBatch) -> None:
         for listener in self.on_commit:
-            listener(position)
+            listener(batch)
 
     def close(self) -> None:
         if self._writer is not None:

@@ -104,6 +104,24 @@ def view_of(req: LineRequest) -> LineView:
 
 
 @dataclass(frozen=True)
+class CommittedBatch:
+    """What one group commit stored: log positions first..last (`count` of them), and the
+    state every request in it reached, with the position of its Requested event when the
+    batch created it. `complete`: the batch held nothing but requests and workspaces, so
+    the views say all a projection needs to know of those positions."""
+
+    first: int
+    last: int
+    count: int
+    views: tuple[tuple[LineView, int | None], ...]
+    complete: bool
+
+    @property
+    def contiguous(self) -> bool:
+        return self.last - self.first + 1 == self.count
+
+
+@dataclass(frozen=True)
 class WorkItem:
     kind: WorkKind
     request_id: UUID

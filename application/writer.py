@@ -25,6 +25,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from application.aggregates import Aggregates
 from application.errors import ServiceBusy
+from application.views import CommittedBatch
 from domain.errors import DomainError, NotFound
 from domain.line_request import LineRequest
 from domain.workspace import Workspace
@@ -105,8 +106,8 @@ class Writer:
     def __init__(
         self,
         aggregates: Aggregates,
-        save: Callable[[list[Aggregate]], int],
-        on_commit: Callable[[int], None] = lambda position: None,
+        save: Callable[[list[Aggregate]], CommittedBatch | None],
+        on_commit: Callable[[CommittedBatch], None] = lambda batch: None,
     ) -> None:
         self.aggregates = aggregates
         self._save = save
@@ -213,7 +214,7 @@ class Writer:
                 continue
             changed = [a for a in touched.values() if a.pending_events]
             try:
-                position = self._save(changed) if changed else 0
+                committed = self._save(changed) if changed else None
             except IntegrityError:
                 self.aggregates.evict(touched)
                 attempts += 1
@@ -231,8 +232,8 @@ class Writer:
             self.transactions += 1 if changed else 0
             self.commands += len(pending)
             self.aggregates.committed(touched.values())
-            if position:
-                self._on_commit(position)
+            if committed is not None:
+                self._on_commit(committed)
             _settle(results)
             return
 

@@ -9,6 +9,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection
 
+from application.views import CommittedBatch
 from projections.runner import Projection
 
 
@@ -26,6 +27,10 @@ class CompositeProjection:
             mine = [pe for pe, topic in zip(events, topics, strict=True) if part.wants(topic)]
             if mine:
                 part.apply(conn, mine)
+
+    def apply_committed(self, conn: Connection, batches: Sequence[CommittedBatch]) -> None:
+        for part in self.parts:
+            part.apply_committed(conn, batches)
 
     def retry(self, conn: Connection, aggregate_id: str) -> None:
         raise NotImplementedError("retry a part: set-aside rows are kept per part")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from application.views import CommittedBatch
 from projections.runner import Projection, ProjectionRunner
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,10 @@ class Follower:
             self._thread.join(timeout=10)
             self._thread = None
 
-    def notify(self, position: int) -> None:
-        """A local commit reached `position`: apply it soon."""
+    def notify(self, batch: CommittedBatch) -> None:
+        """A local commit: hand it to the projections and apply it soon."""
+        if self.runner.handoffs is not None:
+            self.runner.handoffs.put(batch)
         self._wake.set()
 
     def pass_once(self) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from application.views import LineView, view_of
+from application.views import CommittedBatch, LineView, view_of
 from projections import set_aside
 from projections.schema import OWED_KINDS, line_views
 
@@ -103,6 +103,26 @@ class LinesProjection:
                     rows.append(row_of(view_of(agg), seq))
             except Exception as exc:  # noqa: BLE001 (isolation: set aside, logged, retried)
                 self._set_aside(conn, aggregate_id, evs[0], exc)
+        self._store(conn, rows)
+
+    def apply_committed(self, conn: Connection, batches: Sequence[CommittedBatch]) -> None:
+        """Rows straight from the state the writer committed (see projections.handoff);
+        a request set aside stays aside (its retry re-folds it from the log)."""
+        aside = set_aside.ids(conn, self.name)
+        latest: dict[UUID, tuple[LineView, int]] = {}
+        for batch in batches:
+            for view, requested_at in batch.views:
+                seq = requested_at or (latest[view.id][1] if view.id in latest else 0)
+                latest[view.id] = (view, seq)
+        rows: list[Row] = []
+        for key, (view, seq) in latest.items():
+            self._folded.pop(key, None)  # the cached fold is older than this row now
+            if str(key) in aside:
+                continue
+            try:
+                rows.append(row_of(view, seq))
+            except Exception as exc:  # noqa: BLE001 (isolation: set aside, logged, retried)
+                self._set_aside(conn, key, (batches[0].first, None), exc)
         self._store(conn, rows)
 
     def retry(self, conn: Connection, aggregate_id: str) -> None:

@@ -12,7 +12,9 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from application.views import CommittedBatch
 from projections import set_aside
+from projections.handoff import Handoffs
 from projections.schema import positions
 
 
@@ -35,6 +37,8 @@ class Projection(Protocol):
     def wants(self, topic: str) -> bool: ...
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None: ...
+
+    def apply_committed(self, conn: Connection, batches: Sequence[CommittedBatch]) -> None: ...
 
     def retry(self, conn: Connection, aggregate_id: str) -> None: ...
 
@@ -95,8 +99,10 @@ class ProjectionRunner:
         write_engine: Engine,
         read_engine: Engine,
         batch: int = 5000,
+        handoffs: Handoffs | None = None,
     ) -> None:
         self.projection = projection
+        self.handoffs = handoffs
         self.log = log
         self.write_engine = write_engine
         self.read_engine = read_engine
@@ -166,6 +172,11 @@ class ProjectionRunner:
         position (not past `upto`) and move the position. Returns (position reached,
         notifications read)."""
         start = read_position(conn, self.name) or 0
+        handed = self.handoffs.take(start, self.batch, upto) if self.handoffs else []
+        if handed:
+            self.projection.apply_committed(conn, handed)
+            write_position(conn, self.name, handed[-1].last)
+            return handed[-1].last, self.batch  # maybe more: look again
         notes = self.log.select(conn, start, self.batch, upto)
         return self._apply(conn, start, self._decode(notes), notes)
 

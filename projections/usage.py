@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+from application.views import CommittedBatch
 from projections import set_aside
 from projections.lines import History
 from projections.schema import line_usage
@@ -52,6 +53,9 @@ class UsageProjection:
                               e.originator_id, exc)  # fmt: skip
                     set_aside.put(conn, self.name, str(e.originator_id), position,
                                   get_topic(type(e)), repr(exc))  # fmt: skip
+
+    def apply_committed(self, conn: Connection, batches: Sequence[CommittedBatch]) -> None:
+        pass  # a complete batch holds no usage
 
     def retry(self, conn: Connection, aggregate_id: str) -> None:
         with conn.begin_nested():
