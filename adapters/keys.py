@@ -39,6 +39,16 @@ class SqlKeyStore(KeyStore):
         with self.read_engine.connect() as conn:
             return conn.execute(query).scalar()
 
+    def still_valid(self, key_hashes: list[str]) -> set[str]:
+        valid: set[str] = set()
+        t = api_keys.c
+        with self.read_engine.connect() as conn:
+            for start in range(0, len(key_hashes), 500):
+                chunk = key_hashes[start : start + 500]
+                query = select(t.key_hash).where(t.key_hash.in_(chunk), t.revoked_at.is_(None))
+                valid.update(conn.execute(query).scalars())
+        return valid
+
     def list(self, workspace_id: str) -> list[ApiKeyRecord]:
         query = (
             select(api_keys)
