@@ -27,6 +27,7 @@ from adapters.sandbox_provisioner import SandboxProvisioner
 from adapters.stripe_billing import StripeBilling, StripePrices, with_client
 from adapters.stripe_subscriptions import StripeSubscriptions
 from adapters.webhook_inbox import WebhookInbox
+from adapters.write_lock import PgWriteLock
 from application.app import LinesApp
 from application.audit import Audit
 from application.billing_events import BillingEvents
@@ -146,7 +147,10 @@ def build(
     )
     stale_tables = upgrade(database) if settings.create_tables else []
     app = LinesApp(env=database.event_store_env)
-    app.attach(SqlLogTail(app, database.read_engine))
+    exclusive = (
+        PgWriteLock(database.write_engine).hold if database.dialect == "postgresql" else None
+    )
+    app.attach(SqlLogTail(app, database.read_engine), exclusive or contextlib.nullcontext)
     event_log = ApplicationLog(app)
     parts: list[Projection] = [LinesProjection(event_log), UsageProjection(event_log)]
     live = CompositeProjection("read_model", parts)

@@ -29,45 +29,91 @@ class Aggregates:
         self.tail = tail
         self.maxsize = maxsize
         self._lock = threading.Lock()
-        self._refresh_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()  # the writer's look at the log
+        self._view_refresh_lock = threading.Lock()  # readers' look
         self._aggregates: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._views: OrderedDict[UUID, LineView] = OrderedDict()
+        # Where each look at the log got to. Only the writer thread changes `_aggregates`.
         self.position: int | None = None
+        self.view_position: int | None = None
 
     # --- freshness -------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Evict what was written since the last look by anyone (our own writes are
-        recognised by their version and kept)."""
+        """The writer's look at the log, before it decides: aggregates another process
+        changed are brought up to date (workspaces, which every process shares, by applying
+        the new events; anything else is evicted and reloaded when needed)."""
         with self._refresh_lock:
-            try:
-                if self.position is None:
-                    self.position = self.tail.head()
-                    return
-                changes = self.tail.since(self.position, 10_000)
-            except PersistenceError as e:
-                raise ServiceBusy(f"The event store is unavailable: {e}") from e
-            if not changes:
-                return
+            self.position, changes = self._changes(self.position)
+            stale = {
+                aggregate_id: version
+                for _, aggregate_id, version in changes
+                if (agg := self._aggregates.get(aggregate_id)) is not None and agg.version < version
+            }
+            if stale:
+                self._fast_forward(changes[0][0], stale)
+            self._evict_views(changes)
+
+    def refresh_views(self) -> None:
+        """A reader's look at the log: committed views another process changed are evicted."""
+        with self._view_refresh_lock:
+            self.view_position, changes = self._changes(self.view_position)
+            self._evict_views(changes)
+
+    def _changes(self, position: int | None) -> tuple[int, list[tuple[int, UUID, int]]]:
+        try:
+            if position is None:
+                return self.tail.head(), []
+            changes = self.tail.since(position, 10_000)
+        except PersistenceError as e:
+            raise ServiceBusy(f"The event store is unavailable: {e}") from e
+        if len(changes) == 10_000:  # far behind: start afresh
             with self._lock:
-                if len(changes) == 10_000:  # far behind: start afresh
-                    self._aggregates.clear()
-                    self._views.clear()
-                for _, aggregate_id, version in changes:
-                    agg = self._aggregates.get(aggregate_id)
-                    if agg is not None and agg.version < version:
-                        del self._aggregates[aggregate_id]
-                    view = self._views.get(aggregate_id)
-                    if view is not None and view.version < version:
-                        del self._views[aggregate_id]
-                self.position = changes[-1][0]
+                self._views.clear()
+            self._aggregates.clear()
+            return self.tail.head(), []
+        return (changes[-1][0] if changes else position), changes
+
+    def _fast_forward(self, first: int, targets: dict[UUID, int]) -> None:
+        """Apply the events from `first` on to the cached aggregates in `targets` (id →
+        version reached in the log), in log order, with one query; one that cannot be
+        brought exactly up to date is evicted."""
+        try:
+            notes = self.app.recorder.select_notifications(first, 10_000)
+        except PersistenceError as e:
+            raise ServiceBusy(f"The event store is unavailable: {e}") from e
+        for note in notes:
+            key = note.originator_id
+            agg = self._aggregates.get(key) if isinstance(key, UUID) and key in targets else None
+            if agg is None or agg.version >= note.originator_version:
+                continue
+            event: Any = self.app.mapper.to_domain_event(note)
+            if agg.version == note.originator_version - 1:
+                event.mutate(agg)
+        with self._lock:
+            for aggregate_id, version in targets.items():
+                agg = self._aggregates.get(aggregate_id)
+                if agg is not None and agg.version != version:  # a gap: load it afresh
+                    del self._aggregates[aggregate_id]
+
+    def _evict_views(self, changes: list[tuple[int, UUID, int]]) -> None:
+        with self._lock:
+            for _, aggregate_id, version in changes:
+                view = self._views.get(aggregate_id)
+                if view is not None and view.version < version:
+                    del self._views[aggregate_id]
 
     def wrote(self, first: int, last: int, count: int) -> None:
         """This process just wrote positions first..last: when they directly follow what was
         already looked at, nobody else wrote in between, so there is nothing to read back."""
+        if last - first + 1 != count:
+            return
         with self._refresh_lock:
-            if self.position == first - 1 and last - first + 1 == count:
+            if self.position == first - 1:
                 self.position = last
+        with self._view_refresh_lock:
+            if self.view_position == first - 1:
+                self.view_position = last
 
     # --- the writer's side -----------------------------------------------------------
 
@@ -99,7 +145,7 @@ class Aggregates:
 
     def view(self, request_id: UUID) -> LineView | None:
         """The committed state of a request, fresh as of this call, on any process."""
-        self.refresh()
+        self.refresh_views()
         with self._lock:
             found = self._views.get(request_id)
         if found is not None:

@@ -3,8 +3,10 @@ process's aggregates in memory."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -41,10 +43,16 @@ class LinesApp(Application[UUID]):
         self.aggregates: Aggregates | None = None
         self._writer: Writer | None = None
 
-    def attach(self, tail: LogTail) -> None:
-        """Start keeping aggregates in memory, fresh against `tail` (the factory calls it)."""
+    def attach(
+        self,
+        tail: LogTail,
+        exclusive: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+    ) -> None:
+        """Start keeping aggregates in memory, fresh against `tail`, and writing through
+        one writer that holds `exclusive` around each decide-and-save (the factory calls
+        it)."""
         self.aggregates = Aggregates(self, tail)
-        self._writer = Writer(self.aggregates, self._save_batch, self._committed)
+        self._writer = Writer(self.aggregates, self._save_batch, self._committed, exclusive)
 
     @property
     def writer(self) -> Writer:

@@ -16,6 +16,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -108,10 +109,14 @@ class Writer:
         aggregates: Aggregates,
         save: Callable[[list[Aggregate]], CommittedBatch | None],
         on_commit: Callable[[CommittedBatch], None] = lambda batch: None,
+        exclusive: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
     ) -> None:
         self.aggregates = aggregates
         self._save = save
         self._on_commit = on_commit
+        # Held around each decide-and-save, across processes where the store offers it:
+        # then no other process can write in between, and no batch is decided twice.
+        self.exclusive = exclusive
         self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -179,63 +184,71 @@ class Writer:
 
     def _commit(self, batch: list[_Item[Any]]) -> None:
         pending = list(batch)
-        attempts = 0
+        conflicts = 0
         while pending:
-            self.aggregates.refresh()
-            touched: dict[UUID, Aggregate] = {}
-            results: list[tuple[_Item[Any], Any, BaseException | None]] = []
-            broken: _Item[Any] | None = None
-            for item in pending:
-                session = Session(self.aggregates, touched)
-                marks = {k: len(a.pending_events) for k, a in touched.items()}
-                try:
-                    results.append((item, item.command(session), None))
-                except DomainError as e:
-                    if _mutated(touched, marks):  # a guard ran after an event: a bug
-                        log.error("command raised %r after recording events", e)
-                        broken = item
-                        _settle([(item, None, e)])
-                        break
-                    results.append((item, None, e))
-                except (ServiceBusy, PersistenceError) as e:
-                    broken = item
-                    _settle([(item, None, _busy(e))])
-                    break
-                except Exception as e:  # one faulty command fails alone, the rest go on
-                    log.exception("command failed")
-                    broken = item
-                    _settle([(item, None, e)])
-                    break
-            if broken is not None:
-                # Its half-recorded events must not be saved: forget what this pass changed
-                # and decide the others again without it.
-                self.aggregates.evict(touched)
-                pending.remove(broken)
-                continue
-            changed = [a for a in touched.values() if a.pending_events]
-            try:
-                committed = self._save(changed) if changed else None
-            except IntegrityError:
-                self.aggregates.evict(touched)
-                attempts += 1
-                if attempts >= self.max_attempts:
+            with self.exclusive():
+                outcome = self._attempt(pending)
+            if outcome == "done":
+                return
+            if outcome == "conflict":
+                conflicts += 1
+                if conflicts >= self.max_attempts:
                     self._fail(pending, ServiceBusy("Too many concurrent changes; retry."))
                     return
-                continue
-            except PersistenceError as e:
+
+    def _attempt(self, pending: list[_Item[Any]]) -> str:
+        """Decide `pending` in order and save the batch: "done", "conflict" (another
+        process won a race: decide again after reloading) or "again" (a faulty command was
+        taken out of `pending`)."""
+        self.aggregates.refresh()
+        touched: dict[UUID, Aggregate] = {}
+        results: list[Outcome] = []
+        for item in pending:
+            outcome = self._decide(item, touched)
+            if outcome is None:  # its half-recorded events must not be saved
                 self.aggregates.evict(touched)
-                self._fail(pending, _busy(e))
-                return
-            except Exception:
-                self.aggregates.evict(touched)
-                raise
-            self.transactions += 1 if changed else 0
-            self.commands += len(pending)
-            self.aggregates.committed(touched.values())
-            if committed is not None:
-                self._on_commit(committed)
-            _settle(results)
-            return
+                pending.remove(item)
+                return "again"
+            results.append(outcome)
+        changed = [a for a in touched.values() if a.pending_events]
+        try:
+            committed = self._save(changed) if changed else None
+        except IntegrityError:
+            self.aggregates.evict(touched)
+            return "conflict"
+        except PersistenceError as e:
+            self.aggregates.evict(touched)
+            self._fail(pending, _busy(e))
+            return "done"
+        except Exception:
+            self.aggregates.evict(touched)
+            raise
+        self.transactions += 1 if changed else 0
+        self.commands += len(pending)
+        self.aggregates.committed(touched.values())
+        if committed is not None:
+            self._on_commit(committed)
+        _settle(results)
+        return "done"
+
+    def _decide(self, item: _Item[Any], touched: dict[UUID, Aggregate]) -> Outcome | None:
+        """Run one command; None when it failed in a way that spoils this pass (its
+        caller has been answered)."""
+        session = Session(self.aggregates, touched)
+        marks = {k: len(a.pending_events) for k, a in touched.items()}
+        try:
+            return (item, item.command(session), None)
+        except DomainError as e:
+            if not _mutated(touched, marks):
+                return (item, None, e)
+            log.error("command raised %r after recording events", e)  # a guard after an event
+            _settle([(item, None, e)])
+        except (ServiceBusy, PersistenceError) as e:
+            _settle([(item, None, _busy(e))])
+        except Exception as e:  # one faulty command fails alone, the rest go on
+            log.exception("command failed")
+            _settle([(item, None, e)])
+        return None
 
     @staticmethod
     def _fail(batch: list[_Item[Any]], error: BaseException) -> None:

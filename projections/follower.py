@@ -82,7 +82,11 @@ class Follower:
         while self.reached < position:
             if not self.running:  # no thread here (a CLI, a test): catch up in this one
                 self._advanced(self.runner.catch_up(position))
-                return self.reached >= position
+                if self.reached >= position or time.monotonic() > deadline:
+                    return self.reached >= position
+                time.sleep(0.01)  # another process holds the projection: let it finish
+                self._advanced(self.runner.position())
+                continue
             self._wake.set()
             left = deadline - time.monotonic()
             if left <= 0:

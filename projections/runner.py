@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import zlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -121,20 +120,17 @@ class ProjectionRunner:
             return self.log.head(conn)
 
     def catch_up(self, target: int | None = None) -> int:
-        """Advance until `target` (default: the head when called) is processed. While
-        another process holds the projection, wait for it to get there instead of queueing:
-        one holder applies everyone's events in one commit."""
+        """Advance until `target` (default: the head when called) is processed, or until
+        another process turns out to hold the projection (it is applying these events:
+        queueing behind it would only repeat its work). Returns the position reached."""
         reached = self.position()
         goal = self.head() if target is None else target
         while reached < goal:
             with self._transaction() as conn:
-                locked = try_lock_projection(conn, self.name)
-                if locked:
-                    reached, count = self.apply_batch(conn)
-            if not locked:
-                time.sleep(0.002)
-                reached = self.position()
-            elif count < self.batch:
+                if not try_lock_projection(conn, self.name):
+                    return reached
+                reached, count = self.apply_batch(conn)
+            if count < self.batch:
                 break
         return reached
 
