@@ -19,7 +19,7 @@ from eventsourcing.persistence import PersistenceError
 
 from application.errors import ServiceBusy
 from application.ports import LogTail
-from application.views import LineView, view_of
+from application.views import CommittedBatch, LineView, view_of
 from domain.line_request import LineRequest
 
 
@@ -44,6 +44,8 @@ class Aggregates:
         changed are brought up to date (workspaces, which every process shares, by applying
         the new events; anything else is evicted and reloaded when needed)."""
         with self._refresh_lock:
+            if self.position is None:  # nothing cached before the first look is trusted
+                self._aggregates.clear()
             self.position, changes = self._changes(self.position)
             stale = {
                 aggregate_id: version
@@ -57,6 +59,9 @@ class Aggregates:
     def refresh_views(self) -> None:
         """A reader's look at the log: committed views another process changed are evicted."""
         with self._view_refresh_lock:
+            if self.view_position is None:  # nothing cached before the first look is trusted
+                with self._lock:
+                    self._views.clear()
             self.view_position, changes = self._changes(self.view_position)
             self._evict_views(changes)
 
@@ -103,17 +108,26 @@ class Aggregates:
                 if view is not None and view.version < version:
                     del self._views[aggregate_id]
 
-    def wrote(self, first: int, last: int, count: int) -> None:
-        """This process just wrote positions first..last: when they directly follow what was
-        already looked at, nobody else wrote in between, so there is nothing to read back."""
-        if last - first + 1 != count:
+    def wrote(self, batch: CommittedBatch) -> None:
+        """This process just committed `batch`. When it directly follows what a look at the
+        log already covered, nobody else wrote in between: there is nothing to read back,
+        and its views are the latest state (published under the readers' lock, so no look
+        can slip in between). Otherwise its views are left to the next look."""
+        if not batch.contiguous:
             return
         with self._refresh_lock:
-            if self.position == first - 1:
-                self.position = last
+            if self.position == batch.first - 1:
+                self.position = batch.last
         with self._view_refresh_lock:
-            if self.view_position == first - 1:
-                self.view_position = last
+            if self.view_position != batch.first - 1:
+                with self._lock:
+                    for view, _ in batch.views:
+                        self._views.pop(view.id, None)
+                return
+            self.view_position = batch.last
+            with self._lock:
+                for view, _ in batch.views:
+                    self._publish(view)
 
     # --- the writer's side -----------------------------------------------------------
 
@@ -136,8 +150,6 @@ class Aggregates:
             for agg in aggregates:
                 self._aggregates[agg.id] = agg
                 self._aggregates.move_to_end(agg.id)
-                if isinstance(agg, LineRequest):
-                    self._publish(view_of(agg))
             while len(self._aggregates) > self.maxsize:
                 self._aggregates.popitem(last=False)
 

@@ -17,9 +17,10 @@ from eventsourcing.persistence import JSONTranscoder, PersistenceError
 from application.aggregates import Aggregates
 from application.errors import ServiceBusy
 from application.ports import LogTail
+from application.session import Session
 from application.transcodings import register_domain_transcodings
 from application.views import CommittedBatch, LineView, view_of
-from application.writer import Command, Session, Writer
+from application.writer import Command, Writer
 from domain.errors import NotFound
 from domain.ids import workspace_aggregate_id
 from domain.line_request import LineRequest
@@ -86,7 +87,7 @@ class LinesApp(Application[UUID]):
             complete=all(isinstance(a, (LineRequest, Workspace)) for a in aggregates),
         )
         if self.aggregates is not None:
-            self.aggregates.wrote(batch.first, batch.last, batch.count)
+            self.aggregates.wrote(batch)
         return batch
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:

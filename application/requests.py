@@ -10,9 +10,10 @@ from uuid import UUID
 from application.app import LinesApp
 from application.commands import LineDefaults, Pricing, RequestLine
 from application.ports import Clock
+from application.session import Session
 from application.settlement import Settlement
 from application.views import LineView, ReadModel, view_of
-from application.writer import Command, Session
+from application.writer import Command
 from domain import decisions
 from domain.enums import LineState
 from domain.ids import line_request_id

@@ -23,12 +23,14 @@ class EnumAsValue(Transcoding):
     def __init__(self, enum_type: type[Enum]) -> None:
         self.type = enum_type
         self.name = enum_type.__name__
+        self.members = {member.value: member for member in enum_type}
 
     def encode(self, obj: Any) -> Any:
         return obj.value
 
     def decode(self, data: Any) -> Any:
-        return self.type(data)
+        member = self.members.get(data)
+        return self.type(data) if member is None else member  # the former raises as before
 
 
 def register_domain_transcodings(transcoder: JSONTranscoder) -> None:

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from application.app import LinesApp
 from application.ports import Clock
+from application.session import Session
 from application.views import LineView, ReadModel
-from application.writer import Session
 from domain.errors import NotFound
 from domain.usage import UsageBatch
 

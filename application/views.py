@@ -69,6 +69,9 @@ class LineView:
         return WorkKind.INVOICE in self.owed
 
 
+_KINDS = {kind.value: kind for kind in WorkKind}
+
+
 def view_of(req: LineRequest) -> LineView:
     """The one function from a request's folded state to what reads show (and what the
     read model stores)."""
@@ -99,7 +102,7 @@ def view_of(req: LineRequest) -> LineView:
         health_checked_at=req.health_checked_at,
         price_amount=req.price_amount,
         currency=req.currency,
-        owed=frozenset(WorkKind(name) for name in req.owed_work),
+        owed=frozenset(_KINDS[name] for name in req.owed_work),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from application.app import LinesApp
-from application.writer import Session
+from application.session import Session
 from domain import bounds
 from domain.enums import Channel, Plan
 from domain.errors import WorkspaceExists

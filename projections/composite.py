@@ -17,9 +17,13 @@ class CompositeProjection:
     def __init__(self, name: str, parts: Sequence[Projection]) -> None:
         self.name = name
         self.parts = list(parts)
+        self._wanted: dict[str, bool] = {}
 
     def wants(self, topic: str) -> bool:
-        return any(p.wants(topic) for p in self.parts)
+        wanted = self._wanted.get(topic)
+        if wanted is None:
+            wanted = self._wanted[topic] = any(p.wants(topic) for p in self.parts)
+        return wanted
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
         topics = [get_topic(type(e)) for _, e in events]

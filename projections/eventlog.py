@@ -61,7 +61,8 @@ class ApplicationLog:
             ),
             {"after": after, "limit": limit, "upto": upto},
         ).all()
-        return [(r.id, r.topic, partial(self._decode, r)) for r in rows]
+        decode = self._decode
+        return [(r[0], r[3], partial(decode, r)) for r in rows]
 
     def _decode(self, row: Any) -> Any:
         try:
