@@ -17,12 +17,11 @@ from eventsourcing.persistence import JSONTranscoder, PersistenceError
 from application.aggregates import Aggregates
 from application.errors import ServiceBusy
 from application.ports import LogTail
-from application.session import Session
+from application.session import Lookups, Session
 from application.transcodings import register_domain_transcodings
 from application.views import CommittedBatch, LineView, view_of
 from application.writer import Command, Writer
 from domain.errors import NotFound
-from domain.ids import workspace_aggregate_id
 from domain.line_request import LineRequest
 from domain.workspace import Workspace
 
@@ -31,7 +30,7 @@ log = logging.getLogger(__name__)
 Decide = Callable[[LineRequest, Workspace], list[Aggregate]]
 
 
-class LinesApp(Application[UUID]):
+class LinesApp(Lookups, Application[UUID]):
     """The event store of line requests and workspaces. Commands go through `writer`
     (group commit); reads outside it load from the store."""
 
@@ -127,34 +126,13 @@ class LinesApp(Application[UUID]):
         save; nothing = no change), and save it all in one group-committed transaction."""
 
         def command(s: Session) -> LineView:
-            req = s.request(request_id, workspace_id)
+            req = s.line_request(request_id, workspace_id)
             s.save(*decide(req, s.workspace(req.workspace_id)))
             return view_of(req)
 
         return self.execute(command)
 
     # --- reads from the store ----------------------------------------------------------
-
-    def find_workspace(self, workspace_id: str) -> Workspace | None:
-        found = self._get(workspace_aggregate_id(workspace_id))
-        return found if isinstance(found, Workspace) else None
-
-    def workspace(self, workspace_id: str) -> Workspace:
-        ws = self.find_workspace(workspace_id)
-        if ws is None:
-            raise NotFound("workspace", workspace_id)
-        return ws
-
-    def find_request(self, request_id: UUID) -> LineRequest | None:
-        found = self._get(request_id)
-        return found if isinstance(found, LineRequest) else None
-
-    def line_request(self, request_id: UUID, workspace_id: str | None = None) -> LineRequest:
-        """The request, or NotFound, also when it belongs to another workspace."""
-        req = self.find_request(request_id)
-        if req is None or (workspace_id is not None and req.workspace_id != workspace_id):
-            raise NotFound("line request", request_id)
-        return req
 
     def view(self, request_id: UUID, workspace_id: str | None = None) -> LineView:
         """The committed state of a request, read-your-writes on any process."""

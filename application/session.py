@@ -3,6 +3,7 @@ and where it puts the aggregates it changed."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -13,7 +14,35 @@ from domain.line_request import LineRequest
 from domain.workspace import Workspace
 
 
-class Session:
+class Lookups:
+    """Aggregates by id, as commands and queries ask for them; `_get` says where from."""
+
+    def _get(self, aggregate_id: UUID) -> Any:
+        raise NotImplementedError
+
+    def find_request(self, request_id: UUID) -> LineRequest | None:
+        found = self._get(request_id)
+        return found if isinstance(found, LineRequest) else None
+
+    def line_request(self, request_id: UUID, workspace_id: str | None = None) -> LineRequest:
+        """The request, or NotFound, also when it belongs to another workspace."""
+        req = self.find_request(request_id)
+        if req is None or (workspace_id is not None and req.workspace_id != workspace_id):
+            raise NotFound("line request", request_id)
+        return req
+
+    def find_workspace(self, workspace_id: str) -> Workspace | None:
+        found = self._get(Workspace.create_id(workspace_id))
+        return found if isinstance(found, Workspace) else None
+
+    def workspace(self, workspace_id: str) -> Workspace:
+        ws = self.find_workspace(workspace_id)
+        if ws is None:
+            raise NotFound("workspace", workspace_id)
+        return ws
+
+
+class Session(Lookups):
     """What one command sees: aggregates by id (cached, or loaded), and where it puts the
     aggregates it changed."""
 
@@ -32,27 +61,6 @@ class Session:
 
     def exists(self, aggregate_id: UUID) -> bool:
         return self._get(aggregate_id) is not None
-
-    def find_request(self, request_id: UUID) -> LineRequest | None:
-        agg = self._get(request_id)
-        return agg if isinstance(agg, LineRequest) else None
-
-    def request(self, request_id: UUID, workspace_id: str | None = None) -> LineRequest:
-        """The request, or NotFound, also when it belongs to another workspace."""
-        req = self.find_request(request_id)
-        if req is None or (workspace_id is not None and req.workspace_id != workspace_id):
-            raise NotFound("line request", request_id)
-        return req
-
-    def find_workspace(self, workspace_id: str) -> Workspace | None:
-        agg = self._get(Workspace.create_id(workspace_id))
-        return agg if isinstance(agg, Workspace) else None
-
-    def workspace(self, workspace_id: str) -> Workspace:
-        ws = self.find_workspace(workspace_id)
-        if ws is None:
-            raise NotFound("workspace", workspace_id)
-        return ws
 
     def save(self, *aggregates: Aggregate) -> None:
         for agg in aggregates:

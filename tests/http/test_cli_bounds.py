@@ -4,21 +4,14 @@ records nothing."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from uuid import UUID
 
 import pytest
 
 from domain.enums import Channel, LineState, Plan
-from tests.http.test_cli import new_request, opened, tuco
+from tests.http.test_cli import db_url, new_request, opened, tuco
 
-
-@pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("TUCO_DATABASE_URL", url)
-    monkeypatch.delenv("TUCO_BILLING", raising=False)
-    return url
+__all__ = ["db_url"]  # the fixture, shared with test_cli
 
 
 @pytest.fixture
