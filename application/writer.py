@@ -50,8 +50,8 @@ Outcome = tuple[_Item[Any], Any, BaseException | None]
 
 
 class Writer:
-    """Submit commands from any thread; `batches` and `transactions` count what committed
-    (tests and metrics read them)."""
+    """Submit commands from any thread (`submit`, `execute`) or an event loop
+    (`submit_async`); one thread decides and stores them, a batch at a time."""
 
     max_batch = 256
     max_attempts = 12
@@ -72,8 +72,6 @@ class Writer:
         self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self.transactions = 0
-        self.commands = 0
 
     def submit(self, command: Command[T]) -> Future[T]:
         item: _Item[T] = _Item(command)
@@ -175,8 +173,6 @@ class Writer:
         except Exception:
             self.aggregates.evict(touched)
             raise
-        self.transactions += 1 if changed else 0
-        self.commands += len(pending)
         self.aggregates.committed(touched.values())
         if committed is not None:
             self._on_commit(committed)
