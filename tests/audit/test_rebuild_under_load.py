@@ -31,6 +31,7 @@ from domain.enums import Channel, Plan
 from domain.ids import line_request_id
 from tests.audit.generate import Generated, events_for, generate
 from tests.conftest import BACKENDS, make_tenant
+from tests.lines.helpers import wait_for
 from tests.support.databases import postgres_url
 from tests.support.server import TUCO, running_server
 
@@ -333,7 +334,7 @@ def test_a_write_answers_201_while_the_projection_cannot_advance(
     assert first.json()["line"]["_id"] == recorded
     got = client.get(f"/api/line-requests/{recorded}", headers=tenant.headers)
     assert got.status_code == 200 and got.json()["status"] == "provisioning"
-    assert refusals, "the projection was never tried"
+    wait_for(lambda: refusals, timeout=5, what="the follower trying the projection")
 
     monkeypatch.setattr(services.runner, "catch_up", catch_up)
     again = client.post("/api/line-requests", json=body, headers=headers)
