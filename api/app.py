@@ -63,7 +63,6 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        tune_gc()
         svc.read_model.follower.start()
         worker = BackgroundWorker(svc) if run_worker else None
         if worker:
@@ -94,4 +93,6 @@ def create_app(
 
 def app_factory() -> Starlette:
     """For `uvicorn --factory api.app:app_factory` (each server process builds its own)."""
-    return create_app(run_worker=os.environ.get("TUCO_RUN_WORKER", "1") != "0")
+    app = create_app(run_worker=os.environ.get("TUCO_RUN_WORKER", "1") != "0")
+    tune_gc()  # a server process only: tests build many apps in one process
+    return app
