@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from application.errors import ServiceBusy
+from application.errors import store_unavailable
 
 KEY = zlib.crc32(b"tuco:event-writer")
 
@@ -32,7 +32,7 @@ class PgWriteLock:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": KEY})
             conn.commit()
         except SQLAlchemyError as e:
-            raise ServiceBusy(f"The event store is unavailable: {e}") from e
+            raise store_unavailable(e) from e
         try:
             yield
         finally:

@@ -49,10 +49,8 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (d.NotFound, 404, "not_found"),
     (InvoiceNotFound, 404, "not_found"),
     (InvoiceNotPayable, 409, "invalid_transition"),
-    (d.MissingLineDetails, 422, "validation_error"),
+    (d.InvalidValue, 422, "validation_error"),  # also its kinds: limits, override, details
     (d.LineNotCheckable, 400, "line_not_checkable"),
-    (d.InvalidLimits, 422, "validation_error"),
-    (d.InvalidOverride, 422, "validation_error"),
     (d.WorkspaceExists, 409, "conflict"),
     (InvalidSignature, 400, "invalid_signature"),
     (ServiceBusy, 503, "service_unavailable"),

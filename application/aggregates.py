@@ -17,7 +17,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import PersistenceError
 
-from application.errors import ServiceBusy
+from application.errors import store_unavailable
 from application.ports import LogTail
 from application.views import CommittedBatch, LineView, view_of
 from domain.line_request import LineRequest
@@ -71,7 +71,7 @@ class Aggregates:
                 return self.tail.head(), []
             changes = self.tail.since(position, 10_000)
         except PersistenceError as e:
-            raise ServiceBusy(f"The event store is unavailable: {e}") from e
+            raise store_unavailable(e) from e
         if len(changes) == 10_000:  # far behind: start afresh
             with self._lock:
                 self._views.clear()
@@ -86,7 +86,7 @@ class Aggregates:
         try:
             notes = self.app.recorder.select_notifications(first, 10_000)
         except PersistenceError as e:
-            raise ServiceBusy(f"The event store is unavailable: {e}") from e
+            raise store_unavailable(e) from e
         for note in notes:
             key = note.originator_id
             agg = self._aggregates.get(key) if isinstance(key, UUID) and key in targets else None
@@ -179,9 +179,14 @@ class Aggregates:
                 self._views.popitem(last=False)
 
     def _from_store(self, aggregate_id: UUID) -> Any:
-        try:
-            return self.app.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        except PersistenceError as e:
-            raise ServiceBusy(f"The event store is unavailable: {e}") from e
+        return from_store(self.app, aggregate_id)
+
+
+def from_store(app: Application[UUID], aggregate_id: UUID) -> Any:
+    """The aggregate as stored, or None when there is none."""
+    try:
+        return app.repository.get(aggregate_id)
+    except AggregateNotFoundError:
+        return None
+    except PersistenceError as e:
+        raise store_unavailable(e) from e

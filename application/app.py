@@ -10,12 +10,12 @@ from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
-from application.aggregates import Aggregates
-from application.errors import ServiceBusy
+from application.aggregates import Aggregates, from_store
+from application.errors import store_unavailable
 from application.ports import LogTail
 from application.session import Lookups, Session
 from application.transcodings import register_domain_transcodings
@@ -136,28 +136,18 @@ class LinesApp(Lookups, Application[UUID]):
 
     def view(self, request_id: UUID, workspace_id: str | None = None) -> LineView:
         """The committed state of a request, read-your-writes on any process."""
-        found = self.aggregates.view(request_id) if self.aggregates else None
-        if found is None and self.aggregates is None:
-            req = self.find_request(request_id)
-            found = view_of(req) if req is not None else None
+        if self.aggregates is None:
+            raise RuntimeError("LinesApp.attach() was not called")
+        found = self.aggregates.view(request_id)
         if found is None or (workspace_id is not None and found.workspace_id != workspace_id):
             raise NotFound("line request", request_id)
         return found
 
     def _get(self, aggregate_id: UUID) -> Any:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        except PersistenceError as e:
-            raise store_unavailable(e) from e
+        return from_store(self, aggregate_id)
 
     def history(self, request_id: UUID) -> list[Any]:
         try:
             return list(self.events.get(request_id))
         except PersistenceError as e:
             raise store_unavailable(e) from e
-
-
-def store_unavailable(error: Exception) -> ServiceBusy:
-    return ServiceBusy(f"The event store is unavailable: {error}")

@@ -13,7 +13,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
-from application.app import LinesApp, store_unavailable
+from application.app import LinesApp
+from application.errors import store_unavailable
 from application.views import LineView, ReadModel
 from domain.errors import NotFound
 from domain.line_request import LineRequest

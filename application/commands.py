@@ -1,52 +1,11 @@
-"""Typed commands: what the API and the CLI hand to the application."""
+"""Settings of the line-request commands: add-on prices and the limits new lines get.
+The command itself is `domain.decisions.LineDetails`."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 
-from domain.decisions import LineDetails
-from domain.enums import Channel, LineType, RequestSource
-
-
-@dataclass(frozen=True)
-class RequestLine:
-    workspace_id: str
-    channel: Channel
-    line_type: LineType
-    first_name: str
-    last_name: str
-    email: str | None
-    phone: str | None
-    source: RequestSource
-    idempotency_key: str | None = None
-
-    def fingerprint(self) -> str:
-        """What makes two submissions 'the same body' for the Idempotency-Key rule."""
-        body = {
-            "channel": self.channel.value,
-            "line_type": self.line_type.value,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "email": self.email,
-            "phone": self.phone,
-        }
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-    def details(self) -> LineDetails:
-        return LineDetails(
-            workspace_id=self.workspace_id,
-            channel=self.channel,
-            line_type=self.line_type,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            email=self.email,
-            phone=self.phone,
-            source=self.source,
-            idempotency_key=self.idempotency_key,
-            fingerprint=self.fingerprint(),
-        )
+from domain.enums import Channel
 
 
 @dataclass(frozen=True)

@@ -7,3 +7,10 @@ class ServiceBusy(Exception):
 
     def __init__(self, message: str = "The service is busy; retry shortly.") -> None:
         super().__init__(message)
+
+
+def store_unavailable(error: BaseException) -> ServiceBusy:
+    """The answer to a storage failure (a ServiceBusy passes through as it is)."""
+    if isinstance(error, ServiceBusy):
+        return error
+    return ServiceBusy(f"The event store is unavailable: {error}")

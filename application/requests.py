@@ -8,13 +8,14 @@ from dataclasses import replace
 from uuid import UUID
 
 from application.app import LinesApp
-from application.commands import LineDefaults, Pricing, RequestLine
+from application.commands import LineDefaults, Pricing
 from application.ports import Clock
 from application.session import Session
 from application.settlement import Settlement
 from application.views import LineView, ReadModel, view_of
 from application.writer import Command
 from domain import decisions
+from domain.decisions import LineDetails
 from domain.enums import LineState
 from domain.ids import line_request_id
 
@@ -38,18 +39,17 @@ class LineRequests:
         self.pricing = pricing
         self.defaults = defaults
 
-    def submit_request(self, cmd: RequestLine) -> Future[tuple[LineView, bool]]:
+    def submit_request(self, cmd: LineDetails) -> Future[tuple[LineView, bool]]:
         """Queue the decision (plan, capacity, idempotency) for the next group commit; the
         future holds the request as committed, and whether this call created it."""
         return self.app.writer.submit(self._request_command(cmd))
 
-    def submit_request_async(self, cmd: RequestLine) -> asyncio.Future[tuple[LineView, bool]]:
+    def submit_request_async(self, cmd: LineDetails) -> asyncio.Future[tuple[LineView, bool]]:
         """As `submit_request`, awaited in the caller's event loop."""
         return self.app.writer.submit_async(self._request_command(cmd))
 
-    def _request_command(self, cmd: RequestLine) -> Command[tuple[LineView, bool]]:
+    def _request_command(self, cmd: LineDetails) -> Command[tuple[LineView, bool]]:
         request_id = line_request_id(cmd.workspace_id, cmd.idempotency_key)
-        details = cmd.details()
         terms = decisions.Terms(
             price_amount=self.pricing.amount(cmd.channel),
             currency=self.pricing.currency,
@@ -61,7 +61,7 @@ class LineRequests:
         def command(s: Session) -> tuple[LineView, bool]:
             existing = s.find_request(request_id) if cmd.idempotency_key else None
             ws = s.find_workspace(cmd.workspace_id) if existing is None else None
-            req, changed = decisions.request_line(ws, existing, request_id, details, terms, now)
+            req, changed = decisions.request_line(ws, existing, request_id, cmd, terms, now)
             s.save(*changed)
             return view_of(req), bool(changed)
 
@@ -74,7 +74,7 @@ class LineRequests:
             return view
         return self.settlement.try_issue_invoice(view.id) or view
 
-    def request_line(self, cmd: RequestLine) -> LineView:
+    def request_line(self, cmd: LineDetails) -> LineView:
         """Record the request (an included one starts provisioning in the same commit),
         then create an add-on's invoice inline."""
         view, created = self.submit_request(cmd).result()

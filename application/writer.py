@@ -25,7 +25,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from application.aggregates import Aggregates
-from application.errors import ServiceBusy
+from application.errors import ServiceBusy, store_unavailable
 from application.session import Session
 from application.views import CommittedBatch
 from domain.errors import DomainError
@@ -168,7 +168,7 @@ class Writer:
             return "conflict"
         except PersistenceError as e:
             self.aggregates.evict(touched)
-            self._fail(pending, _busy(e))
+            self._fail(pending, store_unavailable(e))
             return "done"
         except Exception:
             self.aggregates.evict(touched)
@@ -192,7 +192,7 @@ class Writer:
             log.error("command raised %r after recording events", e)  # a guard after an event
             _settle([(item, None, e)])
         except (ServiceBusy, PersistenceError) as e:
-            _settle([(item, None, _busy(e))])
+            _settle([(item, None, store_unavailable(e))])
         except Exception as e:  # one faulty command fails alone, the rest go on
             log.exception("command failed")
             _settle([(item, None, e)])
@@ -234,9 +234,3 @@ def _settle_waiters(outcomes: list[Outcome]) -> None:
 
 def _mutated(touched: dict[UUID, Aggregate], marks: dict[UUID, int]) -> bool:
     return any(len(a.pending_events) != marks.get(k, 0) for k, a in touched.items())
-
-
-def _busy(error: BaseException) -> ServiceBusy:
-    if isinstance(error, ServiceBusy):
-        return error
-    return ServiceBusy(f"The event store is unavailable: {error}")

@@ -7,6 +7,8 @@ transaction. No I/O: the caller loads and saves.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -22,7 +24,7 @@ from domain.workspace import Workspace
 
 @dataclass(frozen=True)
 class LineDetails:
-    """What a workspace asks for; `fingerprint` identifies the body for idempotency."""
+    """What a workspace asks for (the API and the CLI build it from their input)."""
 
     workspace_id: str
     channel: Channel
@@ -32,8 +34,19 @@ class LineDetails:
     email: str | None
     phone: str | None
     source: RequestSource
-    idempotency_key: str | None
-    fingerprint: str
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two submissions 'the same body' for the Idempotency-Key rule."""
+        body = {
+            "channel": self.channel.value,
+            "line_type": self.line_type.value,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.email,
+            "phone": self.phone,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -56,10 +69,9 @@ def request_line(
 ) -> tuple[LineRequest, list[Aggregate]]:
     """SPEC §2: admit a new request (included → provisioning at once; add-on → awaiting
     payment), or answer the request an Idempotency-Key already made (nothing to save)."""
+    fingerprint = details.fingerprint()
     if existing is not None:
-        if existing.workspace_id != details.workspace_id or (
-            existing.fingerprint != details.fingerprint
-        ):
+        if existing.workspace_id != details.workspace_id or existing.fingerprint != fingerprint:
             raise IdempotencyConflict(details.idempotency_key or "")
         return existing, []
     if ws is None:
@@ -80,7 +92,7 @@ def request_line(
         currency=terms.currency if addon else None,
         source=details.source,
         idempotency_key=details.idempotency_key,
-        fingerprint=details.fingerprint,
+        fingerprint=fingerprint,
         daily_new_conversations_limit=terms.daily_new_conversations_limit,
         daily_total_messages_limit=terms.daily_total_messages_limit,
     )

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 class Follower:
     """Supervised: a failing pass is logged and retried with backoff; the thread never dies
-    of it. `stalled` says since when passes fail (None: healthy)."""
+    of it."""
 
     def __init__(
         self,
@@ -37,8 +37,6 @@ class Follower:
         # one write lock on SQLite) carries many commits instead of contending with each.
         self.gap = gap
         self.reached = 0
-        self.stalled: float | None = None
-        self.last_error: str | None = None
         self._wake = threading.Event()
         self._progress = threading.Condition()
         self._stop = threading.Event()
@@ -85,14 +83,13 @@ class Follower:
                 if self.reached >= position or time.monotonic() > deadline:
                     return self.reached >= position
                 time.sleep(0.01)  # another process holds the projection: let it finish
-                self._advanced(self.runner.position())
-                continue
-            self._wake.set()
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            with self._progress:
-                self._progress.wait(min(left, 0.01))
+            else:
+                self._wake.set()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                with self._progress:
+                    self._progress.wait(min(left, 0.01))
             if self.reached < position:  # another process may be the one applying
                 self._advanced(self.runner.position())
         return True
@@ -108,20 +105,13 @@ class Follower:
         while not self._stop.is_set():
             try:
                 self.pass_once()
-                self.stalled, self.last_error, delay = None, None, self.poll
+                delay = self.poll
                 self._stop.wait(self.gap)
             except (SQLAlchemyError, OSError) as e:
-                self._failed(repr(e))
+                log.warning("projections stalled (retry in %.2fs): %r", delay, e)
                 delay = min(delay * 2, 5.0)
-            except Exception as e:  # supervised loop: log, back off, go on
-                log.exception("projection pass failed")
-                self._failed(repr(e))
+            except Exception:  # supervised loop: log, back off, go on
+                log.exception("projection pass failed (retry in %.2fs)", delay)
                 delay = min(delay * 2, 5.0)
             self._wake.wait(delay)
             self._wake.clear()
-
-    def _failed(self, error: str) -> None:
-        if self.stalled is None:
-            self.stalled = time.monotonic()
-        self.last_error = error
-        log.warning("projections stalled: %s", error)

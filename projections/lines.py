@@ -130,14 +130,11 @@ class LinesProjection:
 
     def retry(self, conn: Connection, aggregate_id: str) -> None:
         """Re-fold a set-aside request from its whole history; raises if it still fails."""
-        history = self.log.history(conn, UUID(aggregate_id))
-        agg: Any = None
-        for _, e in history:
-            agg = e.mutate(agg)
-        row = row_of(view_of(agg), history[0][0])
+        seq, agg = self._folded_history(conn, UUID(aggregate_id))
+        row = row_of(view_of(agg), seq)
         with conn.begin_nested():
             self._upsert(conn, [row])
-        self._pending[UUID(aggregate_id)] = (history[0][0], agg)
+        self._pending[UUID(aggregate_id)] = (seq, agg)
 
     def committed(self) -> None:
         self._folded.update(self._pending)
@@ -158,8 +155,14 @@ class LinesProjection:
         cached = self._pending.get(aggregate_id) or self._folded.get(aggregate_id)
         if cached is not None and cached[1].version == version - 1:
             return cached
+        return self._folded_history(conn, aggregate_id, before_version=version)
+
+    def _folded_history(
+        self, conn: Connection, aggregate_id: UUID, before_version: int | None = None
+    ) -> tuple[int, Any]:
+        """The request folded from the log (before a version), and its seq (0: none)."""
+        history = self.log.history(conn, aggregate_id, before_version)
         agg: Any = None
-        history = self.log.history(conn, aggregate_id, before_version=version)
         for _, e in history:
             agg = e.mutate(agg)
         return (history[0][0] if history else 0), agg

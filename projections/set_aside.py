@@ -65,7 +65,3 @@ def retry_failed(conn: Connection, name: str, aggregate_id: str, error: str) -> 
 
 def release(conn: Connection, name: str, aggregate_id: str) -> None:
     conn.execute(delete(set_aside).where(t.name == name, t.aggregate_id == aggregate_id))
-
-
-def clear(conn: Connection, name: str) -> None:
-    conn.execute(delete(set_aside).where(t.name == name))

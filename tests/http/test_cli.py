@@ -12,7 +12,7 @@ import pytest
 from adapters.config import Settings
 from api.bootstrap import Services, build
 from api.cli import main
-from application.commands import RequestLine
+from domain.decisions import LineDetails
 from domain.enums import Channel, LineState, LineType, Plan, RequestSource
 
 
@@ -43,7 +43,7 @@ def tuco(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 def new_request(db_url: str, workspace_id: str, channel: Channel = Channel.PHONE) -> UUID:
     with opened(db_url) as s:
         view = s.requests.request_line(
-            RequestLine(
+            LineDetails(
                 workspace_id=workspace_id,
                 channel=channel,
                 line_type=LineType.PURCHASED,

@@ -11,14 +11,14 @@ import pytest
 
 from adapters.config import Settings
 from api.bootstrap import Services, build
-from application.commands import RequestLine
+from domain.decisions import LineDetails
 from domain.enums import Billing, Channel, LineState, LineType, Plan, RequestSource
 from domain.errors import PaymentPending
 from tests.support.fakes import FakeClock
 
 
-def phone(workspace_id: str, key: str | None = None) -> RequestLine:
-    return RequestLine(
+def phone(workspace_id: str, key: str | None = None) -> LineDetails:
+    return LineDetails(
         workspace_id=workspace_id,
         channel=Channel.PHONE,
         line_type=LineType.PURCHASED,

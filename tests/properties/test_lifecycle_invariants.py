@@ -39,9 +39,9 @@ from adapters.sandbox_billing import InvoiceNotPayable
 from adapters.schema import sandbox_invoices
 from api import render
 from api.bootstrap import build
-from application.commands import RequestLine
 from application.usage import UsageItem
 from application.views import LineView, view_of
+from domain.decisions import LineDetails
 from domain.enums import (
     Billing,
     Channel,
@@ -198,7 +198,7 @@ class LogAudit:
             return Billing.ADDON
         return LineLimitReached
 
-    def expect(self, cmd: RequestLine) -> Billing | type[DomainError] | str:
+    def expect(self, cmd: LineDetails) -> Billing | type[DomainError] | str:
         if cmd.idempotency_key is not None:
             first = self.requests.get(line_request_id(cmd.workspace_id, cmd.idempotency_key))
             if first is not None:
@@ -279,9 +279,9 @@ class LogAudit:
             r.invoice_id = e.invoice_id
 
 
-def command(ws: str, body: tuple[Channel, str, str | None], key: str | None) -> RequestLine:
+def command(ws: str, body: tuple[Channel, str, str | None], key: str | None) -> LineDetails:
     channel, first, phone = body
-    return RequestLine(
+    return LineDetails(
         workspace_id=ws,
         channel=channel,
         line_type=LineType.PURCHASED,
@@ -362,7 +362,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.s.app.snapshotting_intervals = {Workspace: 3}
         self.audit = LogAudit(self.s.app)
         self.terminal: dict[UUID, LineState] = {}
-        self.keyed: dict[UUID, RequestLine] = {}  # recorded requests with an Idempotency-Key
+        self.keyed: dict[UUID, LineDetails] = {}  # recorded requests with an Idempotency-Key
         self.checked: dict[str, int] = {}
         self.folded: dict[UUID, int] = {}
         self.loaded_at = -1
@@ -452,7 +452,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         created = self.submit(command(ws, body, key))
         return multiple() if created is None else multiple(created)
 
-    def submit(self, cmd: RequestLine) -> UUID | None:
+    def submit(self, cmd: LineDetails) -> UUID | None:
         """Request a line; checks the answer against the SPEC's decision. Returns the id
         of a newly recorded request."""
         self.audit.sync()

@@ -28,18 +28,17 @@ TERMS = decisions.Terms(
 )
 
 
-def details(channel: Channel = Channel.PHONE, fingerprint: str = "fp") -> decisions.LineDetails:
+def details(channel: Channel = Channel.PHONE, last_name: str = "Lovelace") -> decisions.LineDetails:
     return decisions.LineDetails(
         workspace_id="org_test",
         channel=channel,
         line_type=LineType.PURCHASED,
         first_name="Ada",
-        last_name="Lovelace",
+        last_name=last_name,
         email="ada@example.com" if channel is Channel.EMAIL else None,
         phone=None,
         source=RequestSource.API,
         idempotency_key="k1",
-        fingerprint=fingerprint,
     )
 
 
@@ -88,7 +87,7 @@ def test_an_idempotent_replay_answers_the_existing_request_and_saves_nothing() -
     again, changed = decisions.request_line(ws, first, first.id, details(), TERMS, NOW)
     assert (again, changed) == (first, [])
     with pytest.raises(IdempotencyConflict):
-        decisions.request_line(ws, first, first.id, details(fingerprint="other"), TERMS, NOW)
+        decisions.request_line(ws, first, first.id, details(last_name="Other"), TERMS, NOW)
 
 
 def test_payment_moves_an_addon_to_provisioning_and_frees_the_workspace() -> None:
