@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class ConfigError(Exception):
@@ -44,6 +45,20 @@ def _plan_prices(raw: str) -> dict[str, str]:
             raise ConfigError(f"TUCO_STRIPE_PLAN_PRICES: expected plan=price_id, not {part!r}")
         mapping[price.strip()] = plan.strip()
     return mapping
+
+
+def _abuse_limits(e: Mapping[str, str]) -> dict[str, Any]:
+    limits = {
+        "rate_limit": _float(e, "TUCO_RATE_LIMIT", Settings.rate_limit),
+        "rate_burst": _int(e, "TUCO_RATE_BURST", Settings.rate_burst),
+        "body_timeout": _float(e, "TUCO_BODY_TIMEOUT", Settings.body_timeout),
+        "max_open_batches": _int(e, "TUCO_MAX_OPEN_BATCHES", Settings.max_open_batches),
+        "max_connections": _int(e, "TUCO_MAX_CONNECTIONS", Settings.max_connections),
+    }
+    negative = [name for name, value in limits.items() if value < 0]
+    if negative:
+        raise ConfigError(f"{', '.join(negative)} must not be negative (0 turns it off)")
+    return limits
 
 
 @dataclass(frozen=True)
@@ -107,6 +122,12 @@ class Settings:
     internal_token: str | None = None
     # Off in server processes started by `tuco serve` after it created every table once.
     create_tables: bool = True
+    # Abuse limits (api/limits.py, `tuco serve`): 0 turns each off.
+    rate_limit: float = 0.0
+    rate_burst: int = 50
+    body_timeout: float = 10.0
+    max_open_batches: int = 32
+    max_connections: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -150,4 +171,5 @@ class Settings:
             notify_secret=_opt(e, "TUCO_NOTIFY_SECRET"),
             internal_token=_opt(e, "TUCO_INTERNAL_TOKEN"),
             create_tables=e.get("TUCO_CREATE_TABLES", "1").strip() != "0",
+            **_abuse_limits(e),
         )

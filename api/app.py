@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from api import lines_routes, routes, sandbox_lines_routes, sandbox_routes, webhook_routes
 from api.bootstrap import Services, build
 from api.errors import exception_handlers
+from api.limits import Limits, LimitSettings
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +88,16 @@ def create_app(
         ],
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         lifespan=lifespan,
+        middleware=[_limits(svc)],
     )
     app.state.services = services
     return app
+
+
+def _limits(services: Services) -> Middleware:
+    s = services.settings
+    limits = LimitSettings(s.rate_limit, s.rate_burst, s.body_timeout, s.max_open_batches)
+    return Middleware(Limits, settings=limits, known_key=services.keys.known)
 
 
 def app_factory() -> Starlette:

@@ -133,7 +133,9 @@ def serve(a: argparse.Namespace) -> int:
     os.environ["TUCO_RUN_WORKER"] = "0" if a.no_worker else "1"
     # Create and migrate every table once, here, so server processes starting together do
     # not race on DDL; this also fails fast on bad configuration.
-    build().close()
+    services = build()
+    max_connections = services.settings.max_connections
+    services.close()
     os.environ["TUCO_CREATE_TABLES"] = "0"
     uvicorn.run(
         "api.app:app_factory",
@@ -142,6 +144,10 @@ def serve(a: argparse.Namespace) -> int:
         port=a.port,
         workers=a.workers,
         log_level=os.environ.get("TUCO_LOG_LEVEL", "info").lower(),
+        # Past this many connections and requests in progress (per process) uvicorn answers
+        # 503; an idle keep-alive connection is closed after 5 s.
+        limit_concurrency=max_connections or None,
+        timeout_keep_alive=5,
     )
     return 0
 
