@@ -76,6 +76,8 @@ def check(app: LinesApp) -> Report:
                 if e.included is None and e.max is None:
                     del overrides[e.channel]
             continue
+        if not type(e).__qualname__.startswith("LineRequest."):
+            continue  # usage batches hold no lifecycle
         rid = e.originator_id
         history[rid].append(name)
         if name == "Requested":
