@@ -26,6 +26,12 @@ run: install
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
+.PHONY: api-docs
+
+# docs/openapi.json and docs/api.md from the operation table (a test checks they are current).
+api-docs: install
+	$(BIN)/python -m api.reference docs
+
 .PHONY: bench bench-quick
 
 # Benchmarks (issue 7): prints a table of figures and ratios, writes it as JSON under

@@ -61,6 +61,16 @@ def _abuse_limits(e: Mapping[str, str]) -> dict[str, Any]:
     return limits
 
 
+def _origins(raw: str) -> tuple[str, ...]:
+    """`https://a.example,https://b.example` (scheme://host[:port], no path) or `*`."""
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        scheme, _, rest = origin.partition("://")
+        if origin != "*" and (scheme not in ("http", "https") or not rest or "/" in rest):
+            raise ConfigError(f"TUCO_CORS_ORIGINS: {origin!r} is not an http(s) origin")
+    return origins
+
+
 @dataclass(frozen=True)
 class StripeSettings:
     api_key: str
@@ -128,6 +138,8 @@ class Settings:
     body_timeout: float = 10.0
     max_open_batches: int = 32
     max_connections: int = 1000
+    # Browser origins (dashboards) allowed to call the API cross-origin; none: no CORS.
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -172,4 +184,5 @@ class Settings:
             internal_token=_opt(e, "TUCO_INTERNAL_TOKEN"),
             create_tables=e.get("TUCO_CREATE_TABLES", "1").strip() != "0",
             **_abuse_limits(e),
+            cors_origins=_origins(e.get("TUCO_CORS_ORIGINS", "")),
         )

@@ -3,14 +3,18 @@ and the SQLAlchemy engines of the read models, keys and sandbox tables."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.config import ConfigError
+from application.errors import store_unavailable
 
 
 @dataclass(frozen=True)
@@ -155,3 +159,15 @@ def _postgres(url: URL, timeout: float, pool_size: int) -> Database:
         read_engine=engine,
         projection_engine=engine,
     )
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Database failures leave an adapter as the application's `ServiceBusy` (503 at the
+    edge), so the layers above see no SQLAlchemy error but a constraint violation."""
+    try:
+        yield
+    except IntegrityError:
+        raise  # a constraint the caller handles (a duplicate), not an outage
+    except DBAPIError as e:
+        raise store_unavailable(e) from e

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select, update
 
+from adapters.database import store_errors
 from adapters.schema import api_keys
 from application.keys import ApiKeyRecord, KeyStore
 
@@ -22,7 +23,7 @@ class SqlKeyStore(KeyStore):
         self.read_engine = read_engine
 
     def add(self, key_hash: str, prefix: str, workspace_id: str, created_at: datetime) -> None:
-        with self.write_engine.begin() as conn:
+        with store_errors(), self.write_engine.begin() as conn:
             conn.execute(
                 api_keys.insert().values(
                     key_hash=key_hash,
@@ -36,13 +37,13 @@ class SqlKeyStore(KeyStore):
         query = select(api_keys.c.workspace_id).where(
             api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
         )
-        with self.read_engine.connect() as conn:
+        with store_errors(), self.read_engine.connect() as conn:
             return conn.execute(query).scalar()
 
     def still_valid(self, key_hashes: list[str]) -> set[str]:
         valid: set[str] = set()
         t = api_keys.c
-        with self.read_engine.connect() as conn:
+        with store_errors(), self.read_engine.connect() as conn:
             for start in range(0, len(key_hashes), 500):
                 chunk = key_hashes[start : start + 500]
                 query = select(t.key_hash).where(t.key_hash.in_(chunk), t.revoked_at.is_(None))
@@ -55,7 +56,7 @@ class SqlKeyStore(KeyStore):
             .where(api_keys.c.workspace_id == workspace_id)
             .order_by(api_keys.c.created_at)
         )
-        with self.read_engine.connect() as conn:
+        with store_errors(), self.read_engine.connect() as conn:
             return [
                 ApiKeyRecord(
                     prefix=r.prefix,
@@ -69,5 +70,5 @@ class SqlKeyStore(KeyStore):
     def revoke(self, prefix: str, key_hash: str | None, revoked_at: datetime) -> int:
         match = api_keys.c.key_hash == key_hash if key_hash else api_keys.c.prefix == prefix
         stmt = update(api_keys).where(match, api_keys.c.revoked_at.is_(None))
-        with self.write_engine.begin() as conn:
+        with store_errors(), self.write_engine.begin() as conn:
             return conn.execute(stmt.values(revoked_at=revoked_at)).rowcount

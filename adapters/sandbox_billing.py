@@ -87,7 +87,7 @@ class SandboxBilling(Billing):
 
     def describe(self, invoice_id: str) -> tuple[Invoice, str, str]:
         """The invoice with its description and currency, for the hosted page."""
-        with self.read_engine.connect() as conn:
+        with _database_errors_as_unavailable(), self.read_engine.connect() as conn:
             row = conn.execute(select(t.description, t.currency).where(t.id == invoice_id)).first()
         if row is None:
             raise InvoiceNotFound(invoice_id)

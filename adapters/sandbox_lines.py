@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from adapters.database import store_errors
 from adapters.schema import sandbox_line_status
 
 t = sandbox_line_status.c
@@ -18,7 +19,7 @@ class SandboxLines:
         self.read_engine = read_engine
 
     def status(self, line_id: str) -> tuple[bool, bool]:
-        with self.read_engine.connect() as conn:
+        with store_errors(), self.read_engine.connect() as conn:
             row = conn.execute(select(t.up, t.imessage).where(t.line_id == line_id)).first()
         return (True, True) if row is None else (bool(row.up), bool(row.imessage))
 
@@ -29,7 +30,7 @@ class SandboxLines:
             "up": current_up if up is None else up,
             "imessage": current_imessage if imessage is None else imessage,
         }
-        with self.write_engine.begin() as conn:
+        with store_errors(), self.write_engine.begin() as conn:
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
             stmt = dialect.insert(sandbox_line_status).values(values)
             conn.execute(

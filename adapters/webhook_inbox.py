@@ -10,6 +10,7 @@ import stripe
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
+from adapters.database import store_errors
 from adapters.schema import processed_webhooks
 
 
@@ -53,12 +54,12 @@ class WebhookInbox:
         query = select(processed_webhooks.c.event_id).where(
             processed_webhooks.c.event_id == event_id
         )
-        with self.engine.connect() as conn:
+        with store_errors(), self.engine.connect() as conn:
             return conn.execute(query).first() is not None
 
     def mark_handled(self, event: WebhookEvent) -> None:
         try:
-            with self.engine.begin() as conn:
+            with store_errors(), self.engine.begin() as conn:
                 conn.execute(
                     processed_webhooks.insert().values(
                         event_id=event.id, type=event.type, received_at=datetime.now(UTC)

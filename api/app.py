@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
-from api import lines_routes, routes, sandbox_lines_routes, sandbox_routes, webhook_routes
+from api import endpoints, openapi, operations
 from api.bootstrap import Services, build
 from api.errors import exception_handlers
 from api.limits import Limits, LimitSettings
@@ -78,19 +79,16 @@ def create_app(
             if own_services:
                 svc.close()
 
+    table = endpoints.operations()
     app = Starlette(
-        routes=[
-            *routes.routes,
-            *lines_routes.routes,
-            *webhook_routes.routes,
-            *sandbox_routes.routes,
-            *sandbox_lines_routes.routes,
-        ],
+        routes=operations.routes(table),
+        # CORS outermost: preflights are not rate-limited, and a 429 is readable cross-origin.
+        middleware=[*cors(services.settings.cors_origins), _limits(svc)],
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         lifespan=lifespan,
-        middleware=[_limits(svc)],
     )
     app.state.services = services
+    app.state.openapi = openapi.encoded(table)
     return app
 
 
@@ -98,6 +96,27 @@ def _limits(services: Services) -> Middleware:
     s = services.settings
     limits = LimitSettings(s.rate_limit, s.rate_burst, s.body_timeout, s.max_open_batches)
     return Middleware(Limits, settings=limits, known_key=services.keys.known)
+
+
+# What a browser on a dashboard origin may send and read cross-origin.
+CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"]
+CORS_EXPOSED = ["Allow", "Retry-After", "X-Request-Id"]
+
+
+def cors(origins: tuple[str, ...]) -> list[Middleware]:
+    """CORS with preflight for the configured origins (TUCO_CORS_ORIGINS); none: off."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=CORS_HEADERS,
+            expose_headers=CORS_EXPOSED,
+            max_age=600,
+        )
+    ]
 
 
 def app_factory() -> Starlette:

@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from uuid import UUID
 
+import msgspec
 import orjson
 
 from api import render
@@ -34,7 +35,7 @@ def audit(s: Services, a: argparse.Namespace) -> int:
         print(f"error: not a line request id: {a.target!r}", file=sys.stderr)
         return 2
     trail = s.audit.trail(request_id, _as_of(a.as_of))
-    events = [render.event(e) for e in trail.events]
+    events = [msgspec.to_builtins(render.event(e)) for e in trail.events]
     if a.json:
         sys.stdout.write(orjson.dumps({"events": events, "state": trail.state}).decode() + "\n")
         return 0

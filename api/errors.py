@@ -1,10 +1,16 @@
-"""Every error the API can answer, mapped to the SPEC's shape in one table."""
+"""Every error the API can answer, mapped to the SPEC's shape in one table.
+
+An exception is answered by the entry of the nearest class on its MRO, so a subclass gets
+its parent's answer unless it has its own row; order in the table does not matter. Storage
+failures arrive here already translated by the adapters (`ServiceBusy`).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import NamedTuple
 
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,6 +18,7 @@ from starlette.responses import Response
 from adapters.sandbox_billing import InvoiceNotPayable
 from adapters.webhook_inbox import InvalidSignature
 from api.responses import JSON
+from api.schemas import ErrorAnswer, ErrorDetail
 from application.errors import ServiceBusy
 from application.ports import ExternalServiceUnavailable, InvoiceNotFound
 from domain import errors as d
@@ -20,78 +27,100 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    """An error raised at the edge (auth, parsing) before the application is called."""
+    """An error raised at the edge (auth, parsing, routing) before the application is called."""
 
-    status = 400
-    code = "bad_request"
-
-    def __init__(self, message: str, param: str | None = None) -> None:
+    def __init__(
+        self, message: str, param: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.param = param
+        self.headers = dict(headers or {})
 
 
 class Unauthorized(ApiError):
-    status, code = 401, "unauthorized"
+    pass
 
 
 class ValidationFailed(ApiError):
-    status, code = 422, "validation_error"
+    pass
 
 
-# Most specific first: the first class an exception is an instance of decides.
-ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
-    (d.SubscriptionRequired, 402, "subscription_required"),
-    (d.ChannelNotAvailable, 403, "channel_not_available"),
-    (d.LineLimitReached, 403, "line_limit_reached"),
-    (d.PaymentPending, 409, "payment_pending"),
-    (d.InvalidTransition, 409, "invalid_transition"),
-    (d.IdempotencyConflict, 409, "idempotency_conflict"),
-    (d.NotFound, 404, "not_found"),
-    (InvoiceNotFound, 404, "not_found"),
-    (InvoiceNotPayable, 409, "invalid_transition"),
-    (d.InvalidValue, 422, "validation_error"),  # also its kinds: limits, override, details
-    (d.LineNotCheckable, 400, "line_not_checkable"),
-    (d.WorkspaceExists, 409, "conflict"),
-    (InvalidSignature, 400, "invalid_signature"),
-    (ServiceBusy, 503, "service_unavailable"),
-    (ExternalServiceUnavailable, 503, "service_unavailable"),
-    # A database that is down or times out, reached outside a command (e.g. the key lookup).
-    (DBAPIError, 503, "service_unavailable"),
-]
+class MethodNotAllowed(ApiError):
+    pass
 
+
+class Answer(NamedTuple):
+    status: int
+    code: str
+
+
+ERRORS: dict[type[Exception], Answer] = {
+    Unauthorized: Answer(401, "unauthorized"),
+    ValidationFailed: Answer(422, "validation_error"),
+    MethodNotAllowed: Answer(405, "method_not_allowed"),
+    d.SubscriptionRequired: Answer(402, "subscription_required"),
+    d.ChannelNotAvailable: Answer(403, "channel_not_available"),
+    d.LineLimitReached: Answer(403, "line_limit_reached"),
+    d.PaymentPending: Answer(409, "payment_pending"),
+    d.InvalidTransition: Answer(409, "invalid_transition"),
+    d.IdempotencyConflict: Answer(409, "idempotency_conflict"),
+    d.NotFound: Answer(404, "not_found"),
+    InvoiceNotFound: Answer(404, "not_found"),
+    InvoiceNotPayable: Answer(409, "invalid_transition"),
+    d.InvalidValue: Answer(422, "validation_error"),  # and its kinds: limits, override, details
+    d.LineNotCheckable: Answer(400, "line_not_checkable"),
+    d.WorkspaceExists: Answer(409, "conflict"),
+    InvalidSignature: Answer(400, "invalid_signature"),
+    ServiceBusy: Answer(503, "service_unavailable"),
+    ExternalServiceUnavailable: Answer(503, "service_unavailable"),
+}
+
+# What Starlette itself raises (an unknown path) in the same shape.
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
-    413: "validation_error",
-    415: "validation_error",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
 }
 
+UNAVAILABLE = "A service we depend on is unavailable; retry shortly."
 
-def error_body(code: str, message: str, param: str | None = None) -> dict[str, object]:
-    error: dict[str, object] = {"code": code, "message": message}
-    if param is not None:
-        error["param"] = param
-    return {"error": error}
+
+def answer_for(exc: BaseException) -> Answer | None:
+    """The row of the nearest class on the exception's MRO, or None (an unknown error)."""
+    for cls in type(exc).__mro__:
+        row = ERRORS.get(cls)
+        if row is not None:
+            return row
+    return None
+
+
+def error_body(
+    code: str, message: str, param: str | None = None, request_id: str | None = None
+) -> ErrorAnswer:
+    return ErrorAnswer(
+        error=ErrorDetail(code=code, message=message, param=param, request_id=request_id)
+    )
 
 
 def error_response(exc: Exception) -> Response:
     """The response for a known error, or a re-raise for an unknown one."""
-    if isinstance(exc, ApiError):
-        return JSON(error_body(exc.code, str(exc), exc.param), status_code=exc.status)
-    for cls, status, code in ERROR_TABLE:
-        if isinstance(exc, cls):
-            headers = {"Retry-After": "1"} if status == 503 else None
-            message = (
-                str(exc)
-                if status != 503
-                else "A service we depend on is unavailable; retry shortly."
-            )
-            body = error_body(code, message, getattr(exc, "param", None))
-            return JSON(body, status_code=status, headers=headers)
-    raise exc
+    row = answer_for(exc)
+    if row is None:
+        raise exc
+    headers = dict(getattr(exc, "headers", None) or {})
+    message = str(exc)
+    if row.status == 503:
+        headers["Retry-After"] = "1"
+        message = UNAVAILABLE
+    pending = getattr(exc, "request_id", None) if isinstance(exc, d.PaymentPending) else None
+    body = error_body(
+        row.code, message, getattr(exc, "param", None), str(pending) if pending else None
+    )
+    return JSON(body, status_code=row.status, headers=headers or None)
 
 
 async def handle_known(request: Request, exc: Exception) -> Response:
@@ -109,8 +138,8 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
 
 
 def exception_handlers() -> dict[object, object]:
-    handlers: dict[object, object] = {cls: handle_known for cls, _, _ in ERROR_TABLE}
-    handlers[ApiError] = handle_known
+    """Starlette looks handlers up along the MRO too: one registration per table row."""
+    handlers: dict[object, object] = {cls: handle_known for cls in ERRORS}
     handlers[HTTPException] = handle_http
     handlers[500] = handle_unexpected
     return handlers

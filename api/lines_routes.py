@@ -2,51 +2,46 @@
 
 from __future__ import annotations
 
-import hmac
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
+from msgspec import Meta, Struct
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from api import parsing
-from api.auth import authenticate_dashboard, bearer_token
+from api import examples, parsing
+from api.auth import Access, authenticate_dashboard, authenticate_service
 from api.bootstrap import Services
-from api.errors import Unauthorized, ValidationFailed
-from api.render import iso
+from api.operations import Operation
 from api.responses import JSON
+from api.schemas import Allowance, AvailabilityAnswer, UsageAnswer, UsageBatchBody
+
+
+class AvailabilityQuery(Struct, kw_only=True):
+    id: Annotated[str, Meta(min_length=1, description="The line's `_id`.")]
 
 
 async def check_availability(request: Request) -> Response:
     services: Services = request.app.state.services
-    raw_id = request.query_params.get("id")
 
     def work() -> Any:
         caller = authenticate_dashboard(request, services.clerk)
-        if not raw_id:
-            raise ValidationFailed("The query parameter id is required.", param="id")
-        return services.health.check(parsing.request_id(raw_id), caller.workspace_id)
+        q = parsing.query(request.query_params, AvailabilityQuery)
+        return services.health.check(parsing.request_id(q.id), caller.workspace_id)
 
     result = await run_in_threadpool(work)
     return JSON(
-        {
-            "success": True,
-            "lineId": str(result.line_id),
-            "status": result.status.value,
-            "failures": result.failures,
-            "checkedAt": iso(result.checked_at),
-            "shouldNotify": result.should_notify,
-            "notificationSent": result.notification_sent,
-        }
+        AvailabilityAnswer(
+            success=True,
+            line_id=str(result.line_id),
+            status=result.status,
+            failures=list(result.failures),
+            checked_at=result.checked_at,
+            should_notify=result.should_notify,
+            notification_sent=result.notification_sent,
+        )
     )
-
-
-def _service_caller(request: Request, services: Services) -> None:
-    expected = services.settings.internal_token
-    token = bearer_token(request)
-    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise Unauthorized("This endpoint takes the internal service token.")
 
 
 async def report_usage(request: Request) -> Response:
@@ -54,31 +49,44 @@ async def report_usage(request: Request) -> Response:
     body = await request.body()
 
     def work() -> Any:
-        _service_caller(request, services)
+        authenticate_service(request, services.settings.internal_token)
         batch_id, items = parsing.usage_batch(body)
         return services.usage.record(batch_id, items)
 
     duplicate, allowances = await run_in_threadpool(work)
-    return JSON(
-        {
-            "duplicate": duplicate,
-            "lines": [
-                {
-                    "lineId": str(a.line_id),
-                    "date": a.date,
-                    "newConversations": a.new_conversations,
-                    "totalMessages": a.total_messages,
-                    "dailyNewConversationsLimit": a.new_conversations_limit,
-                    "dailyTotalMessagesLimit": a.total_messages_limit,
-                    "withinLimits": a.within_limits,
-                }
-                for a in allowances
-            ],
-        }
-    )
+    lines = [
+        Allowance(
+            line_id=str(a.line_id),
+            date=date.fromisoformat(a.date),
+            new_messages=a.new_conversations,
+            total_messages=a.total_messages,
+            daily_new_conversations_limit=a.new_conversations_limit,
+            daily_total_messages_limit=a.total_messages_limit,
+            within_limits=a.within_limits,
+        )
+        for a in allowances
+    ]
+    return JSON(UsageAnswer(duplicate=duplicate, lines=lines))
 
 
-routes = [
-    Route("/api/lines/check-availability", check_availability, methods=["GET"]),
-    Route("/internal/usage", report_usage, methods=["POST"]),
-]
+operations = [
+    Operation(
+        "GET", "/api/lines/check-availability", check_availability, "checkAvailability",
+        "Health-check a line now", "lines", Access.CLERK, AvailabilityAnswer,
+        query=AvailabilityQuery,
+        errors={400: ("line_not_checkable",), 404: ("not_found",)},
+        description="Pings the line's server (`GET {url}/health`) and, for phone lines, asks "
+        "iMessage availability; records the result. `shouldNotify` is true when the status "
+        "changed; then the notifier is called and `notificationSent` says if it succeeded.",
+        answer_example=examples.AVAILABILITY_ANSWER,
+    ),
+    Operation(
+        "POST", "/internal/usage", report_usage, "reportUsage",
+        "Report message usage (messaging side)", "internal", Access.INTERNAL, UsageAnswer,
+        body=UsageBatchBody, errors={404: ("not_found",)},
+        description="Counts a batch once by `batchId` (a repeat answers `duplicate: true`) "
+        "and answers each line's counters for the day against its limits. `newMessages` "
+        "counts new conversations, as in the LINE object's `usage`.",
+        body_example=examples.USAGE_BODY, answer_example=examples.USAGE_ANSWER,
+    ),
+]  # fmt: skip

@@ -1,77 +1,82 @@
-"""JSON bodies turned into typed commands; anything unexpected is a 422, never a 500."""
+"""Bodies and query strings decoded into the Structs of api/schemas.py, then into typed
+commands. msgspec checks shapes and types; `domain/bounds.py` checks values. Anything
+unexpected is a 422 naming the field (`param`), never a 500."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Mapping
+from datetime import UTC
+from typing import TypeVar
 from uuid import UUID
 
-import orjson
+import msgspec
 
 from api.errors import ValidationFailed
+from api.schemas import Action, ActionBody, LineRequestBody, UsageBatchBody
 from application.usage import UsageItem
 from domain import bounds
 from domain.decisions import LineDetails
-from domain.enums import Channel, LineType, RequestSource
+from domain.enums import Channel, RequestSource
 from domain.errors import NotFound
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_USAGE_BODY_BYTES = 512 * 1024  # room for bounds.MAX_USAGE_ITEMS items
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
-LINE_REQUEST_FIELDS = {
-    "requestedChannelType",
-    "requestedLineType",
-    "firstName",
-    "lastName",
-    "email",
-    "phone",
-}
+T = TypeVar("T")
+
+# msgspec's messages end in " - at `$.items[0].lineId`" (nothing at the top level).
+_AT = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_FIELD = re.compile(r"(?P<kind>unknown|missing required) field `(?P<name>[^`]+)`")
 
 
-def json_object(body: bytes, allowed: set[str], max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+def invalid(message: str, *, top: str = "body") -> ValidationFailed:
+    """A msgspec validation message as a 422 naming the field (`items[0].lineId`)."""
+    match = _AT.match(message)
+    what, path = (match["what"], (match["path"] or "").lstrip(".")) if match else (message, "")
+    named = _FIELD.search(what)
+    if named:
+        name = named["name"]
+        param = f"{path}.{name}" if path else name
+        if named["kind"] == "unknown":
+            return ValidationFailed(f"Unknown field {name!r}.", param=param)
+        return ValidationFailed(f"{param} is required.", param=param)
+    if not path:
+        return ValidationFailed(f"The {top} must be a JSON object.", param=top)
+    return ValidationFailed(f"{path}: {what.replace('`', '')}.", param=path)
+
+
+def decode(body: bytes, kind: type[T], max_bytes: int = MAX_BODY_BYTES) -> T:
+    """A JSON body as the Struct `kind`."""
     if len(body) > max_bytes:
         raise ValidationFailed(f"The body is larger than {max_bytes} bytes.", param="body")
-    if not body.strip():
-        raise ValidationFailed("The body must be a JSON object.", param="body")
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise ValidationFailed("The body is not valid JSON.", param="body") from None
-    if not isinstance(data, dict):
-        raise ValidationFailed("The body must be a JSON object.", param="body")
-    for name in data:
-        if name not in allowed:
-            raise ValidationFailed(f"Unknown field {name!r}.", param=name)
-    return data
+        return msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as e:
+        raise invalid(str(e)) from None
+    except msgspec.DecodeError:
+        raise ValidationFailed("The body is not a valid JSON object.", param="body") from None
 
 
-def _string(data: dict[str, Any], name: str, *, required: bool, max_len: int) -> str | None:
-    """A text field, checked by the one validation the domain and the CLI use too."""
-    return bounds.text(name, data.get(name), max_len=max_len, required=required)
-
-
-def _choice(data: dict[str, Any], name: str, enum: Any, default: Any = None) -> Any:
-    raw = _string(data, name, required=default is None, max_len=50)
-    if raw is None:
-        return default
+def query(params: Mapping[str, str], kind: type[T]) -> T:
+    """A query string as the Struct `kind` (text converted to its fields' types)."""
     try:
-        return enum(raw)
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum)
-        raise ValidationFailed(f"{name} must be one of: {allowed}.", param=name) from None
+        return msgspec.convert(dict(params), type=kind, strict=False)
+    except msgspec.ValidationError as e:
+        raise invalid(str(e), top="query") from None
 
 
 def request_line(
     body: bytes, workspace_id: str, source: RequestSource, idempotency_key: str | None
 ) -> LineDetails:
-    data = json_object(body, LINE_REQUEST_FIELDS)
-    channel: Channel = _choice(data, "requestedChannelType", Channel)
-    line_type: LineType = _choice(data, "requestedLineType", LineType, LineType.PURCHASED)
-    first = _string(data, "firstName", required=True, max_len=100)
-    last = _string(data, "lastName", required=True, max_len=100)
-    email = bounds.email("email", data.get("email"), required=channel is Channel.EMAIL)
-    phone = bounds.phone("phone", data.get("phone"))
+    b = decode(body, LineRequestBody)
+    name = bounds.MAX_NAME_LENGTH
+    first = bounds.text("firstName", b.first_name, max_len=name) or ""
+    last = bounds.text("lastName", b.last_name, max_len=name) or ""
+    channel = b.requested_channel_type
+    email = bounds.email("email", b.email, required=channel is Channel.EMAIL)
+    phone = bounds.phone("phone", b.phone)
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
         raise ValidationFailed(
             "Idempotency-Key must be 1 to 255 visible ASCII characters.", param="Idempotency-Key"
@@ -79,9 +84,9 @@ def request_line(
     return LineDetails(
         workspace_id=workspace_id,
         channel=channel,
-        line_type=line_type,
-        first_name=first or "",
-        last_name=last or "",
+        line_type=b.requested_line_type,
+        first_name=first,
+        last_name=last,
         email=email,
         phone=phone,
         source=source,
@@ -89,12 +94,8 @@ def request_line(
     )
 
 
-def action(body: bytes) -> str:
-    data = json_object(body, {"action"})
-    value = _string(data, "action", required=True, max_len=50)
-    if value not in ("payment_link", "cancel"):
-        raise ValidationFailed("action must be one of: payment_link, cancel.", param="action")
-    return value
+def action(body: bytes) -> Action:
+    return decode(body, ActionBody).action
 
 
 def request_id(raw: str) -> UUID:
@@ -105,52 +106,16 @@ def request_id(raw: str) -> UUID:
         raise NotFound("line request", raw) from None
 
 
-MAX_USAGE_ITEMS = 1000
-MAX_USAGE_BODY_BYTES = 512 * 1024  # room for MAX_USAGE_ITEMS items
-
-
 def usage_batch(body: bytes) -> tuple[str, list[UsageItem]]:
-    """`{"batchId", "items": [{"lineId", "timestamp", "newConversation", "messages"}]}`."""
-    data = json_object(body, {"batchId", "items"}, MAX_USAGE_BODY_BYTES)
-    batch_id = _string(data, "batchId", required=True, max_len=200) or ""
-    raw_items = data.get("items")
-    if not isinstance(raw_items, list) or not 0 < len(raw_items) <= MAX_USAGE_ITEMS:
-        raise ValidationFailed(
-            f"items must be a list of 1 to {MAX_USAGE_ITEMS} usage items.", param="items"
+    b = decode(body, UsageBatchBody, MAX_USAGE_BODY_BYTES)
+    batch_id = bounds.text("batchId", b.batch_id, max_len=bounds.MAX_BATCH_ID_LENGTH) or ""
+    items = [
+        UsageItem(
+            line_id=item.line_id,
+            at=item.timestamp if item.timestamp.tzinfo else item.timestamp.replace(tzinfo=UTC),
+            new_conversation=item.new_conversation,
+            messages=bounds.count(f"items[{n}].messages", item.messages, bounds.MAX_USAGE_MESSAGES),
         )
-    return batch_id, [_usage_item(raw, f"items[{n}]") for n, raw in enumerate(raw_items)]
-
-
-def _usage_item(raw: Any, where: str) -> UsageItem:
-    if not isinstance(raw, dict):
-        raise ValidationFailed(f"{where} must be an object.", param=where)
-    for name in raw:
-        if name not in ("lineId", "timestamp", "newConversation", "messages"):
-            raise ValidationFailed(f"Unknown field {name!r}.", param=f"{where}.{name}")
-    raw_id, raw_at = raw.get("lineId"), raw.get("timestamp")
-    try:
-        if not isinstance(raw_id, str):
-            raise ValueError
-        line_id = UUID(raw_id)
-    except ValueError:
-        raise ValidationFailed("lineId is not a line id.", param=f"{where}.lineId") from None
-    try:
-        if not isinstance(raw_at, str):
-            raise ValueError
-        at = datetime.fromisoformat(raw_at.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationFailed(
-            "timestamp must be an ISO 8601 time.", param=f"{where}.timestamp"
-        ) from None
-    new = raw.get("newConversation", False)
-    messages = raw.get("messages", 1)
-    if not isinstance(new, bool):
-        raise ValidationFailed("newConversation must be true or false.", f"{where}.newConversation")
-    if isinstance(messages, bool) or not isinstance(messages, int) or not 0 <= messages <= 10**6:
-        raise ValidationFailed("messages must be a whole number >= 0.", f"{where}.messages")
-    return UsageItem(
-        line_id=line_id,
-        at=at if at.tzinfo else at.replace(tzinfo=UTC),
-        new_conversation=new,
-        messages=messages,
-    )
+        for n, item in enumerate(b.items)
+    ]
+    return batch_id, items

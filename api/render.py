@@ -1,10 +1,11 @@
-"""Read-model rows rendered as the SPEC's JSON shapes."""
+"""Read-model rows rendered as the SPEC's JSON shapes (the Structs of api/schemas.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from api.schemas import Event, HealthCheck, Line, LineRequestAnswer, Usage
 from application.views import LineView
 from domain.enums import LineState
 
@@ -13,64 +14,53 @@ def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def line(view: LineView, today: datetime) -> dict[str, Any]:
+def line(view: LineView, today: datetime) -> Line:
     awaiting = view.state is LineState.AWAITING_PAYMENT
-    return {
-        "_id": str(view.id),
-        "workspaceId": view.workspace_id,
-        "firstName": view.first_name,
-        "lastName": view.last_name,
-        "phone": view.phone,
-        "email": view.email,
-        "isActive": view.state is LineState.ACTIVE,
-        "provisioningStatus": view.state.value,
-        "paymentStatus": view.payment_status.value,
-        "requestSource": view.source.value,
-        "requestedChannelType": view.channel.value,
-        "requestedLineType": view.line_type.value,
-        "paymentLinkUrl": view.payment_url if awaiting else None,
-        "stripeInvoiceId": view.invoice_id,
-        "dailyNewConversationsLimit": view.daily_new_conversations_limit,
-        "dailyTotalMessagesLimit": view.daily_total_messages_limit,
-        "usage": {
-            "date": (view.usage_date or today.date()).isoformat(),
-            "newMessages": view.usage_new_conversations,
-            "totalMessages": view.usage_total_messages,
-        },
-        "healthCheck": (
-            {
-                "status": view.health_status.value,
-                "lastCheckedAt": iso(view.health_checked_at) if view.health_checked_at else None,
-            }
+    return Line(
+        id=str(view.id),
+        workspace_id=view.workspace_id,
+        first_name=view.first_name,
+        last_name=view.last_name,
+        phone=view.phone,
+        email=view.email,
+        is_active=view.state is LineState.ACTIVE,
+        provisioning_status=view.state,
+        payment_status=view.payment_status,
+        request_source=view.source,
+        requested_channel_type=view.channel,
+        requested_line_type=view.line_type,
+        payment_link_url=view.payment_url if awaiting else None,
+        stripe_invoice_id=view.invoice_id,
+        daily_new_conversations_limit=view.daily_new_conversations_limit,
+        daily_total_messages_limit=view.daily_total_messages_limit,
+        usage=Usage(
+            date=view.usage_date or today.date(),
+            new_messages=view.usage_new_conversations,
+            total_messages=view.usage_total_messages,
+        ),
+        health_check=(
+            HealthCheck(status=view.health_status, last_checked_at=view.health_checked_at)
             if view.health_status
             else None
         ),
-        "createdAt": iso(view.created_at),
-        "updatedAt": iso(view.updated_at),
-    }
+        created_at=view.created_at,
+        updated_at=view.updated_at,
+    )
 
 
-def line_request(view: LineView, today: datetime) -> dict[str, Any]:
+def line_request(view: LineView, today: datetime) -> LineRequestAnswer:
     body = line(view, today)
-    return {
-        "status": view.state.value,
-        "line": body,
-        "paymentUrl": body["paymentLinkUrl"],
-    }
+    return LineRequestAnswer(status=view.state, line=body, payment_url=body.payment_link_url)
 
 
-def event(e: Any) -> dict[str, Any]:
+def event(e: Any) -> Event:
     data = {
         k: _plain(v)
         for k, v in e.__dict__.items()
         if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")
     }
-    return {
-        "type": type(e).__name__,
-        "version": e.originator_version,
-        "timestamp": iso(e.timestamp),
-        "data": data,
-    }
+    return Event(type=type(e).__name__, version=e.originator_version, timestamp=e.timestamp,
+                 data=data)  # fmt: skip
 
 
 def _plain(value: Any) -> Any:

@@ -1,13 +1,15 @@
-"""JSON responses rendered with orjson."""
+"""JSON responses encoded with msgspec (Structs from api/schemas.py, or plain values)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
+import msgspec
 from starlette.responses import JSONResponse
+
+_encode = msgspec.json.Encoder().encode
 
 
 class JSON(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return _encode(content)

@@ -8,12 +8,21 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from api import parsing, render
-from api.auth import Caller, authenticate, authenticate_async
+from api import examples, parsing, render
+from api.auth import Access, Caller, authenticate, authenticate_async
 from api.bootstrap import Services
+from api.operations import Operation, Param
 from api.responses import JSON
+from api.schemas import (
+    Action,
+    ActionBody,
+    EventsAnswer,
+    LineRequestAnswer,
+    LineRequestBody,
+    LinesAnswer,
+    StatusAnswer,
+)
 
 T = TypeVar("T")
 
@@ -61,7 +70,7 @@ async def get_line_request(request: Request) -> Response:
 async def manage_line_request(request: Request) -> Response:
     def work(s: Services, caller: Caller, body: bytes) -> Any:
         request_id = parsing.request_id(request.path_params["id"])
-        if parsing.action(body) == "cancel":
+        if parsing.action(body) is Action.CANCEL:
             return s.requests.cancel(caller.workspace_id, request_id, caller.actor)
         return s.requests.payment_link(caller.workspace_id, request_id)
 
@@ -75,7 +84,7 @@ async def line_request_events(request: Request) -> Response:
         return s.app.history(request_id)
 
     events = await _call(request, work)
-    return JSON({"events": [render.event(e) for e in events]})
+    return JSON(EventsAnswer(events=[render.event(e) for e in events]))
 
 
 async def lines_by_user(request: Request) -> Response:
@@ -86,18 +95,70 @@ async def lines_by_user(request: Request) -> Response:
     if views is None:
         views = await run_in_threadpool(s.requests.list_lines, caller.workspace_id)
     today = _now(request)
-    return JSON({"lines": [render.line(v, today) for v in views]})
+    return JSON(LinesAnswer(lines=[render.line(v, today) for v in views]))
 
 
 async def health(request: Request) -> Response:
-    return JSON({"status": "ok"})
+    return JSON(StatusAnswer(status="ok"))
 
 
-routes = [
-    Route("/api/line-requests", create_line_request, methods=["POST"]),
-    Route("/api/line-requests/{id}", get_line_request, methods=["GET"]),
-    Route("/api/line-requests/{id}", manage_line_request, methods=["POST"]),
-    Route("/api/line-requests/{id}/events", line_request_events, methods=["GET"]),
-    Route("/api/lines/by-user", lines_by_user, methods=["GET"]),
-    Route("/health", health, methods=["GET"]),
-]
+IDEMPOTENCY_KEY = Param(
+    "Idempotency-Key",
+    "header",
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    description="The same key with the same body answers the same request and creates "
+    "nothing; with another body, 409 idempotency_conflict.",
+)
+REQUEST_ID = Param("id", "path", {"type": "string"}, description="The line request's `_id`.")
+LINES = "line requests"
+READ_ERRORS = {404: ("not_found",)}
+
+operations = [
+    Operation(
+        "POST", "/api/line-requests", create_line_request, "createLineRequest",
+        "Request a line", LINES, Access.KEY_OR_CLERK, LineRequestAnswer, status=201,
+        body=LineRequestBody, params=(IDEMPOTENCY_KEY,),
+        errors={
+            402: ("subscription_required",),
+            403: ("channel_not_available", "line_limit_reached"),
+            409: ("payment_pending", "idempotency_conflict"),
+        },
+        description="Checks the plan and capacity. An included line answers `provisioning`; "
+        "an add-on answers `awaiting_payment` with its hosted invoice link in `paymentUrl`. "
+        "While one request awaits payment, a new one is refused with `payment_pending`, "
+        "whose `requestId` names the pending request.",
+        body_example=examples.LINE_REQUEST_BODY, answer_example=examples.LINE_REQUEST_ANSWER,
+    ),
+    Operation(
+        "GET", "/api/line-requests/{id}", get_line_request, "getLineRequest",
+        "Get a line request", LINES, Access.KEY_OR_CLERK, LineRequestAnswer,
+        params=(REQUEST_ID,), errors=READ_ERRORS, answer_example=examples.ACTIVE_ANSWER,
+        description="Read-your-writes: right after a POST, any server process finds it. "
+        "Another workspace's id is `not_found`.",
+    ),
+    Operation(
+        "POST", "/api/line-requests/{id}", manage_line_request, "manageLineRequest",
+        "Get the payment link of, or cancel, a line request", LINES, Access.KEY_OR_CLERK,
+        LineRequestAnswer, body=ActionBody, params=(REQUEST_ID,),
+        errors={404: ("not_found",), 409: ("invalid_transition",)},
+        description="`payment_link`: the same hosted invoice link while the invoice is open "
+        "(a payment the provider already took is recorded, answering `provisioning`). "
+        "`cancel`: cancels an `awaiting_payment` request and voids its invoice.",
+        body_example={"action": "payment_link"}, answer_example=examples.LINE_REQUEST_ANSWER,
+    ),
+    Operation(
+        "GET", "/api/line-requests/{id}/events", line_request_events, "lineRequestEvents",
+        "The audit trail of a line request", LINES, Access.KEY_OR_CLERK, EventsAnswer,
+        params=(REQUEST_ID,), errors=READ_ERRORS, answer_example=examples.EVENTS_ANSWER,
+        description="Every recorded event, oldest first (as `tuco audit ID --json`).",
+    ),
+    Operation(
+        "GET", "/api/lines/by-user", lines_by_user, "listLines",
+        "Every line of the workspace", "lines", Access.KEY_OR_CLERK, LinesAnswer,
+        answer_example={"lines": [examples.LINE]}, description="Newest first.",
+    ),
+    Operation(
+        "GET", "/health", health, "health", "The process answers", "operations",
+        Access.PUBLIC, StatusAnswer, answer_example={"status": "ok"},
+    ),
+]  # fmt: skip

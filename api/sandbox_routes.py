@@ -7,11 +7,13 @@ from html import escape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
 
 from adapters.sandbox_billing import SandboxBilling
+from api.auth import Access
 from api.bootstrap import Services
+from api.operations import Operation, Param
 from api.responses import JSON
+from api.schemas import PaidAnswer
 from application.ports import InvoiceNotFound, InvoiceStatus
 
 
@@ -60,10 +62,29 @@ async def pay_invoice(request: Request) -> Response:
     status = await run_in_threadpool(work)
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return RedirectResponse(f"/sandbox/invoices/{invoice_id}", status_code=303)
-    return JSON({"invoiceId": invoice_id, "status": status.value, "notified": notify})
+    return JSON(PaidAnswer(invoice_id=invoice_id, status=status.value, notified=notify))
 
 
-routes = [
-    Route("/sandbox/invoices/{invoice_id}", invoice_page, methods=["GET"]),
-    Route("/sandbox/invoices/{invoice_id}/pay", pay_invoice, methods=["POST"]),
-]
+SANDBOX = "sandbox"
+NOTIFY = Param(
+    "notify",
+    "query",
+    {"type": "string", "enum": ["true", "false"]},
+    description="`false`: pay without telling the service (as if Stripe's webhook was lost).",
+)
+
+operations = [
+    Operation(
+        "GET", "/sandbox/invoices/{invoice_id}", invoice_page, "sandboxInvoicePage",
+        "The sandbox hosted invoice page", SANDBOX, Access.PUBLIC, media_type="text/html",
+        errors={404: ("not_found",)},
+    ),
+    Operation(
+        "POST", "/sandbox/invoices/{invoice_id}/pay", pay_invoice, "sandboxPayInvoice",
+        "Pay a sandbox invoice", SANDBOX, Access.PUBLIC, PaidAnswer, params=(NOTIFY,),
+        errors={404: ("not_found",), 409: ("invalid_transition",)},
+        other_answers={303: ("Paid from the page's form: back to the invoice page.", None)},
+        description="No money moves. A form post is redirected back to the page.",
+        answer_example={"invoiceId": "in_sb_123", "status": "paid", "notified": True},
+    ),
+]  # fmt: skip

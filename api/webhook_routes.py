@@ -8,11 +8,13 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from adapters.webhook_inbox import WebhookEvent
+from api.auth import Access
 from api.bootstrap import Services
+from api.operations import Operation, Param
 from api.responses import JSON
+from api.schemas import WebhookAnswer
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,19 @@ async def stripe_webhook(request: Request) -> Response:
 
     event, outcome = await run_in_threadpool(work)
     log.info("stripe event %s (%s): %s", event.id, event.type, outcome)
-    return JSON({"received": True, "outcome": outcome})
+    return JSON(WebhookAnswer(received=True, outcome=outcome))
 
 
-routes = [Route("/api/webhooks/stripe", stripe_webhook, methods=["POST"])]
+operations = [
+    Operation(
+        "POST", "/api/webhooks/stripe", stripe_webhook, "stripeWebhook",
+        "Stripe events (invoices, subscriptions)", "webhooks", Access.SIGNED, WebhookAnswer,
+        params=(Param("Stripe-Signature", "header", required=True,
+                      description="Stripe's signature of the payload (webhook secret)."),),
+        errors={400: ("invalid_signature",)},
+        description="Verifies `Stripe-Signature` (bad or stale: 400, nothing recorded). "
+        "At-least-once and unordered: duplicates and late events change nothing twice. "
+        "`outcome` is `handled`, `duplicate` or `ignored`.",
+        answer_example={"received": True, "outcome": "handled"},
+    ),
+]  # fmt: skip

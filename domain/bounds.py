@@ -19,6 +19,10 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$")
 MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 100  # first and last names of a line
+MAX_USAGE_ITEMS = 1000  # items in one usage batch
+MAX_USAGE_MESSAGES = 10**6  # messages in one usage item
+MAX_BATCH_ID_LENGTH = 200
 
 
 def count(

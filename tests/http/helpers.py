@@ -94,7 +94,8 @@ def assert_error(r: Response, status: int, code: str, param: str | None = None) 
     body = r.json()
     assert set(body) == {"error"}, body
     error = body["error"]
-    assert set(error) in ({"code", "message"}, {"code", "message", "param"}), error
+    extra = {"requestId"} if code == "payment_pending" else set()  # SPEC §7: the pending id
+    assert set(error) - extra in ({"code", "message"}, {"code", "message", "param"}), error
     assert error["code"] == code, error
     assert isinstance(error["message"], str) and error["message"], error
     if param is not None:

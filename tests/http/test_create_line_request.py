@@ -94,6 +94,7 @@ def test_a_new_request_while_one_awaits_payment_is_refused_naming_the_pending_on
     r = request_line(client, t, email_body(email="three@example.com"))
     error = assert_error(r, 409, "payment_pending")
     assert pending in error["message"]
+    assert error["requestId"] == pending
     assert log_position(services) == before
     assert len(lines(client, t)) == 2
 

@@ -131,7 +131,7 @@ def test_a_reported_batch_counts_towards_todays_usage(
             {
                 "lineId": line_id,
                 "date": TODAY,
-                "newConversations": 1,
+                "newMessages": 1,
                 "totalMessages": 5,
                 "dailyNewConversationsLimit": 20,
                 "dailyTotalMessagesLimit": 150,
@@ -151,7 +151,7 @@ def test_a_resent_batch_is_not_counted_twice(
     before = log_position(services)
     again = reported(client, "b-1", items)
     assert again["duplicate"] is True
-    assert (again["lines"][0]["newConversations"], again["lines"][0]["totalMessages"]) == (1, 4)
+    assert (again["lines"][0]["newMessages"], again["lines"][0]["totalMessages"]) == (1, 4)
     assert log_position(services) == before
     assert usage(client, tenant_a, line_id) == (TODAY, 1, 4)
 
@@ -162,7 +162,7 @@ def test_batches_add_up_per_line(
     mine, theirs = lines.active(tenant_a, None), lines.active(tenant_b, None)
     reported(client, "b-1", [item(mine, new=True, messages=2), item(theirs, messages=7)])
     answer = reported(client, "b-2", [item(mine, new=True), item(mine)])
-    assert [(x["lineId"], x["newConversations"], x["totalMessages"]) for x in answer["lines"]] == [
+    assert [(x["lineId"], x["newMessages"], x["totalMessages"]) for x in answer["lines"]] == [
         (mine, 2, 4)
     ]
     assert usage(client, tenant_a, mine) == (TODAY, 2, 4)
@@ -209,7 +209,7 @@ def test_limits_changed_with_the_tuco_command_apply(
     assert (first["dailyNewConversationsLimit"], first["dailyTotalMessagesLimit"]) == (2, 10)
     assert first["withinLimits"] is True
     second = reported(client, "b-2", [item(line_id, new=True), item(line_id, new=True)])
-    assert second["lines"][0]["newConversations"] == 3
+    assert second["lines"][0]["newMessages"] == 3
     assert second["lines"][0]["withinLimits"] is False
 
 
@@ -304,7 +304,7 @@ MALFORMED = [
     pytest.param({"batchId": "b-1"}, "items", id="no-items"),
     pytest.param(batch(), "items", id="empty-items"),
     pytest.param(batch() | {"items": item(NOBODY)}, "items", id="items-not-a-list"),
-    pytest.param(batch(*[{}] * 1001), "items", id="too-many-items"),
+    pytest.param(batch(*[item(NOBODY)] * 1001), "items", id="too-many-items"),
     pytest.param(batch(7), "items[0]", id="item-not-an-object"),
     pytest.param(with_field(count=1), "items[0].count", id="unknown-item-field"),
     pytest.param(batch({"timestamp": f"{TODAY}T10:00:00Z"}), "items[0].lineId", id="no-line-id"),
@@ -365,7 +365,7 @@ def test_usage_rolls_over_at_utc_midnight(
     assert answer["lines"][0] | {"lineId": None} == {
         "lineId": None,
         "date": "2026-01-16",
-        "newConversations": 1,
+        "newMessages": 1,
         "totalMessages": 1,
         "dailyNewConversationsLimit": 20,
         "dailyTotalMessagesLimit": 150,
