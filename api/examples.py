@@ -108,7 +108,8 @@ _MESSAGES = {
     "method_not_allowed": "DELETE is not allowed here; allowed: GET, HEAD, OPTIONS, POST.",
     "payload_too_large": "The body is larger than 65536 bytes.",
     "unsupported_media_type": "The body must be application/json.",
-    "rate_limited": "Too many requests; retry after the Retry-After seconds.",
+    "rate_limited": "Too many requests for this API key; retry later.",
+    "request_timeout": "The request body did not arrive in time.",
 }
 _PARAMS = {
     "validation_error": "firstName",

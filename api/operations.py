@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from api.auth import Access
 from api.errors import MethodNotAllowed
+from api.limits import SERVICE_PREFIXES
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -61,12 +62,14 @@ class Operation:
 
 # Codes every operation of a kind can answer, beside its own `errors`.
 BODY_ERRORS = {
+    408: ("request_timeout",),  # api/limits.py: the body did not arrive in time
     413: ("payload_too_large",),
     415: ("unsupported_media_type",),
     422: ("validation_error",),
 }
 COMMON_ERRORS = {503: ("service_unavailable",)}
 AUTH_ERRORS = {401: ("unauthorized",)}
+RATE_ERRORS = {429: ("rate_limited",)}  # api/limits.py, on all but service calls
 
 
 def errors_of(op: Operation) -> dict[int, tuple[str, ...]]:
@@ -77,6 +80,8 @@ def errors_of(op: Operation) -> dict[int, tuple[str, ...]]:
         parts.append(AUTH_ERRORS)
     if op.body is not None:
         parts.append(BODY_ERRORS)
+    if not op.path.startswith(SERVICE_PREFIXES):
+        parts.append(RATE_ERRORS)
     if op.query is not None or any(p.where != "path" and p.required for p in op.params):
         parts.append({422: ("validation_error",)})
     for part in parts:

@@ -26,7 +26,7 @@ SPEC_CODES = {
     "unauthorized", "forbidden", "not_found", "invalid_signature", "validation_error",
     "subscription_required", "channel_not_available", "line_limit_reached", "payment_pending",
     "invalid_transition", "idempotency_conflict", "line_not_checkable", "service_unavailable",
-    "method_not_allowed", "payload_too_large", "unsupported_media_type",
+    "method_not_allowed", "payload_too_large", "unsupported_media_type", "rate_limited",
 }  # fmt: skip
 
 
