@@ -12,12 +12,13 @@ from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, Snapshot
-from eventsourcing.persistence import JSONTranscoder, PersistenceError
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, Transcoder
 
 from application.aggregates import Aggregates, from_store
 from application.errors import store_unavailable
 from application.ports import LogTail
 from application.session import Lookups, Session
+from application.transcoder import OrjsonTranscoder
 from application.transcodings import register_domain_transcodings
 from application.views import CommittedBatch, LineView, view_of
 from application.writer import Command, Writer
@@ -59,6 +60,11 @@ class LinesApp(Lookups, Application[UUID]):
         if self._writer is None:
             raise RuntimeError("LinesApp.attach() was not called")
         return self._writer
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = OrjsonTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
