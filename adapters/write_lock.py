@@ -8,7 +8,6 @@ the log and its save, and no batch is decided on stale aggregates and thrown awa
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,7 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from application.errors import store_unavailable
 
-KEY = zlib.crc32(b"tuco:event-writer")
+# Keyed by schema: deployments (and test runs) sharing one database in separate schemas
+# must not take turns with each other. current_schema() is the first of search_path.
+KEY = "hashtextextended(current_schema() || ':tuco:event-writer', 0)"
 
 
 class PgWriteLock:
@@ -29,7 +30,7 @@ class PgWriteLock:
         """Held until the block ends; lock_timeout (TUCO_DB_TIMEOUT) bounds the wait."""
         try:
             conn = self.engine.connect()
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": KEY})
+            conn.execute(text(f"SELECT pg_advisory_lock({KEY})"))
             conn.commit()
         except SQLAlchemyError as e:
             raise store_unavailable(e) from e
@@ -37,7 +38,7 @@ class PgWriteLock:
             yield
         finally:
             try:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": KEY})
+                conn.execute(text(f"SELECT pg_advisory_unlock({KEY})"))
                 conn.commit()
             except SQLAlchemyError:  # the session is gone, and its lock with it
                 conn.invalidate()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import zlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -65,8 +64,9 @@ def forget_position(conn: Connection, name: str) -> None:
     conn.execute(delete(positions).where(positions.c.name == name))
 
 
-def _lock_key(name: str) -> int:
-    return zlib.crc32(f"projection:{name}".encode())
+# Keyed by schema as well: read models of deployments (or test runs) sharing one database
+# in separate schemas are separate projections.
+_LOCK_KEY = "hashtextextended(current_schema() || ':projection:' || :name, 0)"
 
 
 def lock_projection(conn: Connection, name: str) -> None:
@@ -74,7 +74,7 @@ def lock_projection(conn: Connection, name: str) -> None:
     BEGIN IMMEDIATE already holds the database's write lock; PostgreSQL takes an advisory
     lock that is released with the transaction."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(name)})
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})"), {"name": name})
 
 
 def try_lock_projection(conn: Connection, name: str) -> bool:
@@ -82,7 +82,7 @@ def try_lock_projection(conn: Connection, name: str) -> bool:
     advancing the projection right now)."""
     if conn.dialect.name != "postgresql":
         return True
-    got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _lock_key(name)})
+    got = conn.execute(text(f"SELECT pg_try_advisory_xact_lock({_LOCK_KEY})"), {"name": name})
     return bool(got.scalar())
 
 
