@@ -17,11 +17,11 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Table, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from application.views import CommittedBatch, LineView, view_of
 from projections import set_aside
+from projections.bulk import Upsert
 from projections.schema import OWED_KINDS, line_views
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class LinesProjection:
         self.table = table
         self.name = name
         self.cache_size = cache
+        self._upserts = Upsert(table, key="id", keep=("seq",))
         # Folded requests as of the last commit: id → (seq, aggregate).
         self._folded: OrderedDict[UUID, tuple[int, Any]] = OrderedDict()
         self._pending: dict[UUID, tuple[int, Any]] = {}
@@ -183,13 +184,7 @@ class LinesProjection:
                     self._set_aside(conn, key, (0, None), exc)
 
     def _upsert(self, conn: Connection, rows: list[Row]) -> None:
-        t = self.table
-        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(t)
-        columns = [c for c in rows[0] if c not in ("id", "seq")]
-        stmt = insert.on_conflict_do_update(
-            index_elements=[t.c.id], set_={c: insert.excluded[c] for c in columns}
-        )
-        conn.execute(stmt, rows)
+        self._upserts(conn, rows)
 
     def _set_aside(
         self, conn: Connection, aggregate_id: UUID, first: tuple[int, Any], exc: BaseException
