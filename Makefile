@@ -43,3 +43,10 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
+
+.PHONY: soak
+
+# Soak (issue 12, not in CI): 10 minutes of mixed load on one `tuco serve` (SQLite), a row per
+# minute (requests, p99, RSS, 5xx); exits 1 when a target is missed. SOAK_ARGS="--minutes 3".
+soak: install
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)

@@ -140,6 +140,8 @@ class Settings:
     max_connections: int = 1000
     # Browser origins (dashboards) allowed to call the API cross-origin; none: no CORS.
     cors_origins: tuple[str, ...] = ()
+    # Aggregates, views and folded projection rows kept in memory per process.
+    cache_size: int = 20_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -185,4 +187,5 @@ class Settings:
             create_tables=e.get("TUCO_CREATE_TABLES", "1").strip() != "0",
             **_abuse_limits(e),
             cors_origins=_origins(e.get("TUCO_CORS_ORIGINS", "")),
+            cache_size=_int(e, "TUCO_CACHE_SIZE", cls.cache_size),
         )

@@ -150,9 +150,11 @@ def build(
     exclusive = (
         PgWriteLock(database.write_engine).hold if database.dialect == "postgresql" else None
     )
-    app.attach(SqlLogTail(app, database.read_engine), exclusive or contextlib.nullcontext)
+    tail = SqlLogTail(app, database.read_engine)
+    app.attach(tail, exclusive or contextlib.nullcontext, settings.cache_size)
     event_log = ApplicationLog(app)
-    parts: list[Projection] = [LinesProjection(event_log), UsageProjection(event_log)]
+    lines = LinesProjection(event_log, cache=settings.cache_size)
+    parts: list[Projection] = [lines, UsageProjection(event_log)]
     live = CompositeProjection("read_model", parts)
     runner = ProjectionRunner(
         live, event_log, database.projection_engine, database.read_engine, handoffs=Handoffs()

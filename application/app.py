@@ -48,11 +48,12 @@ class LinesApp(Lookups, Application[UUID]):
         self,
         tail: LogTail,
         exclusive: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+        cache_size: int = 20_000,
     ) -> None:
-        """Start keeping aggregates in memory, fresh against `tail`, and writing through
-        one writer that holds `exclusive` around each decide-and-save (the factory calls
-        it)."""
-        self.aggregates = Aggregates(self, tail)
+        """Start keeping aggregates in memory (at most `cache_size` aggregates and as many
+        views), fresh against `tail`, and writing through one writer that holds `exclusive`
+        around each decide-and-save (the factory calls it)."""
+        self.aggregates = Aggregates(self, tail, cache_size)
         self._writer = Writer(self.aggregates, self._save_batch, self._committed, exclusive)
 
     @property

@@ -62,9 +62,7 @@ def test_stripe_down_under_load_accepts_requests_and_heals_without_duplicates(
     open_invoices = {ws.add_on()["line"]["_id"]: ws for ws in payers}
     loaded = [tuco.workspace(f"org_load{i}") for i in range(LOADED)]
     load, stop = OutageLoad(), threading.Event()
-    threads = [
-        threading.Thread(target=load.run, args=(ws, n, stop)) for n, ws in enumerate(loaded)
-    ]
+    threads = [threading.Thread(target=load.run, args=(ws, n, stop)) for n, ws in enumerate(loaded)]
 
     emu.set_unavailable(True)
     outage_started = time.monotonic()

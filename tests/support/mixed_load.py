@@ -9,7 +9,7 @@ import re
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,6 +75,7 @@ class MixedLoad:
         self.told: dict[str, Told] = {}
         self.usage_acked: set[str] = set()
         self.active: dict[str, list[str]] = {ws: [] for ws in keys}
+        self.recent: dict[str, deque[str]] = {ws: deque(maxlen=20) for ws in keys}
         self.stats = LoadStats()
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -100,7 +101,10 @@ class MixedLoad:
     def _acknowledge(self, ws: str, answer: dict[str, Any]) -> None:
         line = answer["line"]
         with self.lock:
-            told = self.told.setdefault(line["_id"], Told(ws, answer["status"]))
+            told = self.told.get(line["_id"])
+            if told is None:
+                told = self.told[line["_id"]] = Told(ws, answer["status"])
+                self.recent[ws].append(line["_id"])
             told.merge(answer["status"], line["paymentStatus"])
             lines = self.active[ws]
             if answer["status"] == "active" and len(lines) < 50 and line["_id"] not in lines:
@@ -164,7 +168,7 @@ class MixedLoad:
 
     def _read_back(self, c: httpx.Client, ws: str, h: dict[str, str], rnd: random.Random) -> None:
         with self.lock:
-            mine = [rid for rid, t in self.told.items() if t.workspace_id == ws][-20:]
+            mine = list(self.recent[ws])
         if rnd.random() < 0.3 or not mine:
             self._call(c, "GET", "/api/lines/by-user", headers=h)
             return
