@@ -32,6 +32,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
 
+def _non_negative(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value < 0 or value != value:  # NaN is not a duration either
+        raise ConfigError(f"{name} must be a number of seconds, 0 or more, not {value!r}")
+    return value
+
+
 def _opt(env: Mapping[str, str], name: str) -> str | None:
     return env.get(name, "").strip() or None
 
@@ -142,6 +149,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Aggregates, views and folded projection rows kept in memory per process.
     cache_size: int = 20_000
+    # Reliability (issue 12): seconds a request may stay in provisioning (0 = no deadline).
+    provisioning_deadline: float = 3600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -188,4 +197,7 @@ class Settings:
             **_abuse_limits(e),
             cors_origins=_origins(e.get("TUCO_CORS_ORIGINS", "")),
             cache_size=_int(e, "TUCO_CACHE_SIZE", cls.cache_size),
+            provisioning_deadline=_non_negative(
+                e, "TUCO_PROVISIONING_DEADLINE", cls.provisioning_deadline
+            ),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Engine, select
@@ -135,3 +136,12 @@ class SandboxBilling(Billing):
                 .where(t.id == invoice_id, t.status == current.value)
                 .values(**values)
             )
+
+    def find_invoice(
+        self, request_id: UUID, workspace_id: str, since: datetime | None
+    ) -> Invoice | None:
+        with _database_errors_as_unavailable(), self.read_engine.connect() as conn:
+            found = conn.execute(
+                select(t.id).where(t.request_id == str(request_id))
+            ).scalar_one_or_none()
+        return None if found is None else self.get_invoice(str(found))

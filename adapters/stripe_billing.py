@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -25,6 +26,11 @@ from application.ports import (
 from domain.enums import Channel
 
 T = TypeVar("T")
+# Allowance for the difference between our clock and Stripe's when bounding a search by
+# the request's time.
+CLOCK_SKEW = 3600
+# Which of several invoices naming one request a search returns first.
+_RANK = {"paid": 0, "open": 1, "uncollectible": 2, "draft": 3, "void": 4}
 
 
 @dataclass(frozen=True)
@@ -64,16 +70,20 @@ class StripeBilling(Billing):
         self.days_until_due = days_until_due
         self.prices = prices or StripePrices()
 
-    def customer_for(self, workspace_id: str) -> str:
-        """The workspace's Stripe customer, created once and remembered."""
+    def remembered_customer(self, workspace_id: str) -> str | None:
         with self.engine.connect() as conn:
             found = conn.execute(
                 select(stripe_customers.c.customer_id).where(
                     stripe_customers.c.workspace_id == workspace_id
                 )
             ).scalar()
+        return str(found) if found else None
+
+    def customer_for(self, workspace_id: str) -> str:
+        """The workspace's Stripe customer, created once and remembered."""
+        found = self.remembered_customer(workspace_id)
         if found:
-            return str(found)
+            return found
         with stripe_errors():
             customer = self.client.v1.customers.create(
                 params={"name": workspace_id, "metadata": {"workspace_id": workspace_id}},
@@ -83,11 +93,16 @@ class StripeBilling(Billing):
         return self.customer_for(workspace_id)  # whichever customer was remembered first
 
     def create_invoice(self, order: InvoiceOrder) -> Invoice:
+        """Idempotency keys last 24 h at Stripe: a retry after that would create a second
+        invoice, so an invoice of the request already there is looked for first."""
         customer = self.customer_for(order.workspace_id)
         key = f"tuco-{order.request_id}"
         metadata = {"line_request_id": str(order.request_id), "workspace_id": order.workspace_id}
+        inv = self._search(customer, order.request_id, order.requested_at)
+        if inv is not None and inv.status != "draft":
+            return to_invoice(inv)
         with stripe_errors():
-            inv = self.client.v1.invoices.create(
+            inv = inv or self.client.v1.invoices.create(
                 params={
                     "customer": customer,
                     "collection_method": "send_invoice",
@@ -99,7 +114,7 @@ class StripeBilling(Billing):
                 },
                 options={"idempotency_key": f"{key}-invoice"},
             )
-            if inv.status == "draft":
+            if inv.status == "draft" and not inv.lines.data:
                 item: Any = {
                     "customer": customer,
                     "invoice": inv.id,
@@ -111,6 +126,7 @@ class StripeBilling(Billing):
                     params=item,
                     options={"idempotency_key": f"{key}-item"},
                 )
+            if inv.status == "draft":
                 inv = self.client.v1.invoices.finalize_invoice(
                     inv.id,
                     params={"auto_advance": False},
@@ -124,12 +140,41 @@ class StripeBilling(Billing):
             return {"pricing": {"price": price}}
         return {"amount": order.amount, "currency": order.currency}
 
+    def find_invoice(
+        self, request_id: UUID, workspace_id: str, since: datetime | None
+    ) -> Invoice | None:
+        customer = self.remembered_customer(workspace_id)
+        if customer is None:  # no customer: nothing was ever billed to this workspace
+            return None
+        found = self._search(customer, request_id, since)
+        return None if found is None else to_invoice(found)
+
+    def _search(self, customer: str, request_id: UUID, since: datetime | None) -> Any | None:
+        """The customer's invoice whose metadata names the request (Stripe lists cannot
+        filter on metadata, and its search API lags behind writes), created since `since`
+        less the clock skew, so a long history is not scanned."""
+        params: Any = {"customer": customer, "limit": 100}
+        if since is not None:
+            params["created"] = {"gte": int(since.timestamp()) - CLOCK_SKEW}
+        with stripe_errors():
+            page = self.client.v1.invoices.list(params=params)
+            found = [
+                inv
+                for inv in page.auto_paging_iter()
+                if metadata_of(inv).get("line_request_id") == str(request_id)
+            ]
+        return min(found, key=lambda inv: _RANK.get(str(inv.status), 9), default=None)
+
     def get_invoice(self, invoice_id: str) -> Invoice:
         with stripe_errors(invoice_id):
             return to_invoice(self.client.v1.invoices.retrieve(invoice_id))
 
     def void_invoice(self, invoice_id: str) -> Invoice:
         invoice = self.get_invoice(invoice_id)
+        if invoice.status is InvoiceStatus.DRAFT:  # never finalized: cannot be paid
+            with stripe_errors(invoice_id):
+                self.client.v1.invoices.delete(invoice_id)
+            return replace(invoice, status=InvoiceStatus.VOID)
         if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE):
             return invoice  # void already, or paid: the caller records the payment
         with stripe_errors(invoice_id):

@@ -18,29 +18,31 @@ from api import endpoints, openapi, operations
 from api.bootstrap import Services, build
 from api.errors import exception_handlers
 from api.limits import Limits, LimitSettings
+from application.supervisor import Supervised
 
 log = logging.getLogger(__name__)
 
 
 class BackgroundWorker:
-    """Runs the worker in a daemon thread while this process holds the worker lease."""
+    """Runs the worker in a daemon thread while this process holds the worker lease; a
+    watchdog restarts the thread if it dies (`services.worker_supervisor.restarts`)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="tuco-worker", daemon=True)
+        self.supervised = Supervised("tuco-worker", self._run)
+        services.worker_supervisor = self.supervised
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         s = self.services
-        s.worker.run_forever(self.stop, s.settings.worker_interval, s.lease.acquire)
+        s.worker.run_forever(stop, s.settings.worker_interval, s.lease.acquire)
 
     def start(self) -> None:
-        self.thread.start()
+        self.supervised.start()
 
     def close(self) -> None:
-        self.stop.set()
+        self.supervised.stop.set()
         self.services.worker.wake()
-        self.thread.join(timeout=10)
+        self.supervised.close(timeout=10)
         with contextlib.suppress(SQLAlchemyError):  # best effort: the lease expires anyway
             self.services.lease.release()
 

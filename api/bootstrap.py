@@ -38,6 +38,7 @@ from application.ports import Billing, Clock, Provisioner, Subscriptions
 from application.provisioning import Provisioning
 from application.requests import LineRequests
 from application.settlement import Settlement
+from application.supervisor import Supervised
 from application.usage import UsageReporting
 from application.worker import Worker
 from application.workspaces import Workspaces
@@ -79,6 +80,8 @@ class Services:
     usage: UsageReporting
     sandbox_lines: SandboxLines
     clerk: ClerkVerifier | None
+    # The worker thread's watchdog, once a server started it (restarts, alive).
+    worker_supervisor: Supervised | None = None
 
     async def reads(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a short read: inline on SQLite (a local file, microseconds), in the thread
@@ -170,7 +173,7 @@ def build(
         clock, settings.sandbox_provision_seconds, settings.public_url
     )
     settlement = Settlement(app, billing, clock)
-    provisioning = Provisioning(app, provisioner, settlement)
+    provisioning = Provisioning(app, provisioner, settlement, clock, settings.provisioning_deadline)
     requests = LineRequests(
         app,
         read_model,

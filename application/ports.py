@@ -54,6 +54,9 @@ class InvoiceOrder:
     amount: int
     currency: str
     description: str
+    # When the request was made: no invoice of it can be older, which bounds the search
+    # for one created before (None: search the customer's whole history).
+    requested_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,21 @@ class Billing(ABC):
         """Create (or return the already created) open invoice for one add-on request."""
 
     @abstractmethod
+    def find_invoice(
+        self, request_id: UUID, workspace_id: str, since: datetime | None
+    ) -> Invoice | None:
+        """The invoice created for this request (its metadata names it), if any exists,
+        created no earlier than `since`; a paid one first. For an invoice whose creation
+        was never recorded (the process died between the two)."""
+
+    @abstractmethod
     def get_invoice(self, invoice_id: str) -> Invoice:
         """Re-read an invoice; raises InvoiceNotFound for an unknown id."""
 
     @abstractmethod
     def void_invoice(self, invoice_id: str) -> Invoice:
-        """Void an open invoice; voiding a void invoice is a no-op."""
+        """Void an open invoice (a draft is deleted and reported void); voiding a void
+        invoice is a no-op."""
 
     @abstractmethod
     def refund(self, invoice_id: str, request_id: UUID) -> str:

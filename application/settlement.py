@@ -41,12 +41,33 @@ class Settlement:
                 description=(
                     f"Additional {view.channel.value} line: {view.first_name} {view.last_name}"
                 ),
+                requested_at=view.created_at,
             )
         )
         recorded = self.app.change_request(
             request_id, lambda r, ws: decisions.record_invoice(r, invoice.id, invoice.url)
         )
         return self.apply_invoice(invoice) or recorded
+
+    def search_invoice(self, request_id: UUID) -> LineView | None:
+        """A request canceled before its invoice id was recorded: find the invoice the
+        provider may hold (its metadata names the request), record it, and void it, or
+        refund it if it was paid; or record that there is none."""
+        view = self.app.view(request_id)
+        if WorkKind.INVOICE_SEARCH not in view.owed:
+            return None
+        invoice = self.billing.find_invoice(view.id, view.workspace_id, view.created_at)
+        found = None if invoice is None else (invoice.id, invoice.url)
+        recorded = self.app.change_request(
+            request_id, lambda r, ws: decisions.record_invoice_search(r, found)
+        )
+        if invoice is None:
+            return recorded
+        log.warning("canceled request %s: found its unrecorded invoice %s (%s)",
+                    request_id, invoice.id, invoice.status.value)  # fmt: skip
+        if invoice.status is Status.PAID:
+            return self.apply_invoice(invoice) or recorded
+        return self.try_step(self.void, request_id) or recorded
 
     def reconcile(self, request_id: UUID) -> LineView | None:
         """Re-read the request's invoice and record what the provider already knows."""

@@ -26,6 +26,7 @@ class WorkKind(Enum):
     """Side effects still owed after a recorded decision (`LineRequestState.owed_work`)."""
 
     INVOICE = "invoice"
+    INVOICE_SEARCH = "invoice_search"
     VOID = "void"
     REFUND = "refund"
     PROVISION = "provision"

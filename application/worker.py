@@ -71,6 +71,7 @@ class Worker:
         self.alive_at = time.monotonic()
         self.steps: dict[WorkKind, Callable[[UUID], object]] = {
             WorkKind.INVOICE: settlement.issue_invoice,
+            WorkKind.INVOICE_SEARCH: settlement.search_invoice,
             WorkKind.VOID: settlement.void,
             WorkKind.REFUND: settlement.refund,
             WorkKind.PROVISION: provisioning.advance,
@@ -78,6 +79,11 @@ class Worker:
         }
         if health is not None:
             self.steps[WorkKind.HEALTH_CHECK] = health.check
+        # Checked on every pass even while an item backs off (e.g. a provisioner that is
+        # down), so a deadline is never missed by more than a pass.
+        self.deadlines: dict[WorkKind, Callable[[UUID], object]] = {
+            WorkKind.PROVISION: provisioning.expire
+        }
 
     def wake(self) -> None:
         self._wake.set()
@@ -89,28 +95,33 @@ class Worker:
         done = 0
         for item in self.read_model.pending_work(self.batch, self._due_sweeps()):
             key = (item.kind, item.request_id)
-            if not self.backoff.due(key):
+            due = self.backoff.due(key)
+            if not due and item.kind not in self.deadlines:
                 continue
             if renew is not None and not renew():
                 break
-            if self._step(key):
+            step = self.steps[item.kind] if due else self.deadlines[item.kind]
+            if self._step(key, step, count_failure=due):
                 done += 1
         return done
 
-    def _step(self, key: tuple[WorkKind, UUID]) -> bool:
+    def _step(
+        self, key: tuple[WorkKind, UUID], step: Callable[[UUID], object], count_failure: bool
+    ) -> bool:
         kind, request_id = key
         try:
-            self.steps[kind](request_id)
+            step(request_id)
         except EXPECTED as e:
-            delay = self.backoff.failed(key)
+            delay = self.backoff.failed(key) if count_failure else 0.0
             log.warning("%s step for %s not done (retry in %.0fs): %s", kind.value,
                         request_id, delay, e)  # fmt: skip
             return False
         except Exception:  # supervised: a bug in one item must not stop the others
-            delay = self.backoff.failed(key)
+            delay = self.backoff.failed(key) if count_failure else 0.0
             log.exception("%s step for %s failed (retry in %.0fs)", kind.value, request_id, delay)
             return False
-        self.backoff.succeeded(key)
+        if count_failure:
+            self.backoff.succeeded(key)
         return True
 
     def _due_sweeps(self) -> set[WorkKind]:

@@ -19,6 +19,7 @@ from domain import bounds
 from domain.enums import Billing, Channel, LineState, LineType, RequestSource
 from domain.errors import IdempotencyConflict, InvalidTransition, SubscriptionRequired
 from domain.line_request import LineRequest
+from domain.line_state import PROVISIONING_TIMEOUT
 from domain.workspace import Workspace
 
 
@@ -132,6 +133,20 @@ def fail(req: LineRequest, ws: Workspace, reason: str) -> list[Aggregate]:
     return [ws, req]
 
 
+def expire(req: LineRequest, ws: Workspace, now: datetime, deadline: float) -> list[Aggregate]:
+    """A request in provisioning for longer than `deadline` seconds fails with reason
+    `provisioning_timeout` (its slot is freed; a paid add-on is then owed a refund)."""
+    if not req.overdue(now, deadline):
+        return []
+    return fail(req, ws, PROVISIONING_TIMEOUT)
+
+
+def answer_late(req: LineRequest, status: str, provider_ref: str | None) -> list[Aggregate]:
+    """The provisioner's answer for a request its deadline already failed: kept once per
+    status, nothing else changes."""
+    return [req] if req.record_late_answer(status, provider_ref) else []
+
+
 def refund(req: LineRequest, refund_id: str) -> list[Aggregate]:
     """A refund the provider made; nothing when none is due any more."""
     if not req.refund_due:
@@ -142,6 +157,18 @@ def refund(req: LineRequest, refund_id: str) -> list[Aggregate]:
 
 def record_invoice(req: LineRequest, invoice_id: str, url: str) -> list[Aggregate]:
     return [req] if req.record_invoice(invoice_id, url) else []
+
+
+def record_invoice_search(req: LineRequest, found: tuple[str, str] | None) -> list[Aggregate]:
+    """What the search for a canceled request's unrecorded invoice found: the invoice (id,
+    url), recorded so that it is voided or its payment refunded; or nothing, recorded so
+    that it is not searched again."""
+    if not req.needs_invoice_search:
+        return []
+    if found is not None:
+        return record_invoice(req, *found)
+    req.record_invoice_search()
+    return [req]
 
 
 def record_void(req: LineRequest, invoice_id: str) -> list[Aggregate]:

@@ -86,6 +86,8 @@ class LineRequest(LineRequestState, Aggregate):
         self.health_checked_at: datetime | None = None
         self.failure_reason: str | None = None
         self.canceled_by: str | None = None
+        self.invoice_searched = False
+        self.late_answers: list[str] = []
 
     def _refuse(self, action: str) -> InvalidTransition:
         return InvalidTransition(action, self.state_name)
@@ -118,6 +120,16 @@ class LineRequest(LineRequestState, Aggregate):
     @event("InvoiceVoided")
     def _invoice_voided(self, invoice_id: str) -> None:
         self.invoice_voided = True
+
+    def record_invoice_search(self) -> None:
+        """The provider holds no invoice for this canceled request: stop searching."""
+        if not self.needs_invoice_search:
+            raise self._refuse("record an invoice search for")
+        self._invoice_searched()
+
+    @event("InvoiceSearched")
+    def _invoice_searched(self) -> None:
+        self.invoice_searched = True
 
     # --- payment -------------------------------------------------------------------------
 
@@ -217,6 +229,22 @@ class LineRequest(LineRequestState, Aggregate):
     def _provisioning_failed(self, reason: str) -> None:
         self.state = LineState.FAILED
         self.failure_reason = reason
+
+    def record_late_answer(self, status: str, provider_ref: str | None) -> bool:
+        """The provisioner answered after the deadline failed the request: kept (once per
+        status), changing nothing else. False when this answer is already kept."""
+        if not self.timed_out:
+            raise self._refuse("record a late provisioning answer for")
+        status = bounds.text("status", status, max_len=32) or ""
+        if status in self.late_answers:
+            return False
+        ref = bounds.text("providerRef", provider_ref, max_len=200, required=False)
+        self._answered_late(status=status, provider_ref=ref)
+        return True
+
+    @event("ProvisioningAnsweredLate")
+    def _answered_late(self, status: str, provider_ref: str | None) -> None:
+        self.late_answers = [*self.late_answers, status]
 
     def cancel(self, by: str, reason: str) -> None:
         if self.state is not LineState.AWAITING_PAYMENT:

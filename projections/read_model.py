@@ -76,6 +76,7 @@ _CHANNEL = {m.value: m for m in Channel}
 _LINE_TYPE = {m.value: m for m in LineType}
 _HEALTH = {m.value: m for m in HealthStatus}
 _KINDS = tuple(WorkKind)
+_OWED_END = 22 + len(_KINDS)  # the owed flags follow the 22 columns of the view
 
 
 def to_view(r: Sequence[Any], day: date | None = None) -> LineView:
@@ -103,10 +104,10 @@ def to_view(r: Sequence[Any], day: date | None = None) -> LineView:
         server_url=r[19],
         health_status=_HEALTH[r[20]] if r[20] else None,
         health_checked_at=_moment(r[21]),
-        owed=frozenset(k for k, flag in zip(_KINDS, r[22:28], strict=True) if flag),
+        owed=frozenset(k for k, flag in zip(_KINDS, r[22:_OWED_END], strict=True) if flag),
         usage_date=day,
-        usage_new_conversations=r[28] or 0,
-        usage_total_messages=r[29] or 0,
+        usage_new_conversations=r[_OWED_END] or 0,
+        usage_total_messages=r[_OWED_END + 1] or 0,
     )
 
 

@@ -14,7 +14,9 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
-OWED_KINDS = ("invoice", "void", "refund", "provision", "reconcile", "health_check")
+OWED_KINDS = (
+    "invoice", "invoice_search", "void", "refund", "provision", "reconcile", "health_check",
+)  # fmt: skip
 
 positions = Table(
     "projection_positions",
