@@ -31,19 +31,7 @@ class Settlement:
         view = self.app.view(request_id)
         if not view.needs_invoice:
             return None
-        invoice = self.billing.create_invoice(
-            InvoiceOrder(
-                request_id=view.id,
-                workspace_id=view.workspace_id,
-                channel=view.channel,
-                amount=view.price_amount or 0,
-                currency=view.currency or "usd",
-                description=(
-                    f"Additional {view.channel.value} line: {view.first_name} {view.last_name}"
-                ),
-                requested_at=view.created_at,
-            )
-        )
+        invoice = self.billing.create_invoice(order_of(view))
         recorded = self.app.change_request(
             request_id, lambda r, ws: decisions.record_invoice(r, invoice.id, invoice.url)
         )
@@ -151,3 +139,16 @@ class Settlement:
         except BillingUnavailable as e:
             log.warning("billing step %s for %s deferred: %s", step.__name__, request_id, e)
             return None
+
+
+def order_of(view: LineView) -> InvoiceOrder:
+    """What the provider is asked to bill for an add-on request."""
+    return InvoiceOrder(
+        request_id=view.id,
+        workspace_id=view.workspace_id,
+        channel=view.channel,
+        amount=view.price_amount or 0,
+        currency=view.currency or "usd",
+        description=f"Additional {view.channel.value} line: {view.first_name} {view.last_name}",
+        requested_at=view.created_at,
+    )

@@ -243,6 +243,11 @@ class StripeEmulator:
         request_id, stripe_version."""
         return self._api.request_log()
 
+    def expire_idempotency_keys(self) -> None:
+        """Forget every idempotency key, as Stripe does 24 hours after a key's first use: a
+        request repeated with an old key is executed again."""
+        self._api.expire_idempotency_keys()
+
     def set_unavailable(self, unavailable: bool = True) -> None:
         """While True, every /v1 call answers 503 with a Stripe `api_error` body."""
         self._api.unavailable = unavailable

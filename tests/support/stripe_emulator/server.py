@@ -88,6 +88,10 @@ class StripeApi:
             reply.headers["Idempotency-Key"] = key
         return reply
 
+    def expire_idempotency_keys(self) -> None:
+        with self.store.lock:
+            self._saved.clear()
+
     def request_log(self) -> list[dict[str, Any]]:
         """A copy of the request log."""
         with self._log_lock:
