@@ -38,4 +38,5 @@ class StripeSubscriptions(Subscriptions):
             workspace_id=workspace_id,
             plan=plan,
             active=sub.status in ACTIVE_STATUSES,
+            created=int(sub.created or 0),
         )

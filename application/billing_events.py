@@ -4,6 +4,7 @@ late or out-of-order notices cannot move a request backwards or act twice."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from application.app import LinesApp
@@ -45,16 +46,17 @@ class BillingEvents:
             log.warning("subscription %s: customer names no workspace", subscription_id)
             return
         plan = Plan(sub.plan) if sub.plan else None
-        ws = self.app.find_workspace(sub.workspace_id)
-        if ws is None:
+        if self.app.find_workspace(sub.workspace_id) is None:
             if plan is None:
                 return
-            try:
+            # A concurrent delivery may create it first: then it is only updated below.
+            with contextlib.suppress(WorkspaceExists):
                 self.workspaces.create(sub.workspace_id, plan, sub.workspace_id, sub.active)
-                return
-            except WorkspaceExists:  # a concurrent delivery created it: update it instead
-                ws = self.app.workspace(sub.workspace_id)
-        if plan is not None and plan is not ws.plan:
-            self.workspaces.set_plan(sub.workspace_id, plan)
-        if sub.active != ws.subscription_active:
-            self.workspaces.set_subscription(sub.workspace_id, sub.active)
+        followed = self.workspaces.apply_subscription(
+            sub.workspace_id, sub.subscription_id, sub.created, plan, sub.active
+        )
+        if not followed:
+            log.info(
+                "subscription %s: workspace %s follows another subscription; nothing changes",
+                subscription_id, sub.workspace_id,
+            )  # fmt: skip

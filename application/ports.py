@@ -144,6 +144,7 @@ class SubscriptionInfo:
     workspace_id: str | None
     plan: str | None
     active: bool
+    created: int = 0  # Unix seconds at the provider: the newer of two subscriptions wins
 
 
 class Subscriptions(ABC):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from application.app import LinesApp
 from application.session import Session
-from domain import bounds
+from domain import bounds, decisions
 from domain.enums import Channel, Plan
 from domain.errors import WorkspaceExists
 from domain.workspace import Workspace
@@ -41,6 +41,25 @@ class Workspaces:
 
     def set_subscription(self, workspace_id: str, active: bool) -> Workspace:
         return self._change(workspace_id, lambda ws: ws.set_subscription(active))
+
+    def apply_subscription(
+        self,
+        workspace_id: str,
+        subscription_id: str,
+        created: int,
+        plan: Plan | None,
+        active: bool,
+    ) -> bool:
+        """Follow the provider's subscription (decisions.apply_subscription); False when
+        the workspace was left as it is."""
+
+        def command(s: Session) -> bool:
+            ws = s.workspace(workspace_id)
+            changed = decisions.apply_subscription(ws, subscription_id, created, plan, active)
+            s.save(*changed)
+            return ws.subscription_id == subscription_id
+
+        return self.app.execute(command)
 
     def set_override(
         self, workspace_id: str, channel: Channel, included: int | None, max: int | None

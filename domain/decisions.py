@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import bounds
-from domain.enums import Billing, Channel, LineState, LineType, RequestSource
+from domain.enums import Billing, Channel, LineState, LineType, Plan, RequestSource
 from domain.errors import IdempotencyConflict, InvalidTransition, SubscriptionRequired
 from domain.line_request import LineRequest
 from domain.line_state import PROVISIONING_TIMEOUT
@@ -176,6 +176,31 @@ def record_void(req: LineRequest, invoice_id: str) -> list[Aggregate]:
         return []
     req.record_void(invoice_id)
     return [req]
+
+
+def apply_subscription(
+    ws: Workspace, subscription_id: str, created: int, plan: Plan | None, active: bool
+) -> list[Aggregate]:
+    """A base-plan subscription as the provider reports it now. The workspace follows one
+    subscription: the first it hears of, or a newer active one that replaces it. News of
+    any other (a late `customer.subscription.deleted` of the subscription it replaced)
+    changes nothing."""
+    current = ws.subscription_id
+    if current is not None and subscription_id != current:
+        replaces = active and (not ws.subscription_active or created >= ws.subscription_created)
+        if not replaces:
+            return []
+    changed = False
+    if subscription_id != current:
+        ws.link_subscription(subscription_id, created)
+        changed = True
+    if plan is not None and plan is not ws.plan:
+        ws.change_plan(plan)
+        changed = True
+    if active != ws.subscription_active:
+        ws.set_subscription(active)
+        changed = True
+    return [ws] if changed else []
 
 
 def check_payment_link_state(state: LineState) -> None:

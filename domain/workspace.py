@@ -24,6 +24,11 @@ class Workspace(Aggregate):
     channel and which one (at most one) is awaiting payment. A line request is admitted,
     paid, canceled or failed together with its workspace, in one atomic save."""
 
+    # The subscription the workspace follows (SubscriptionLinked); class defaults for
+    # workspaces (and snapshots) from before it was recorded.
+    subscription_id: str | None = None
+    subscription_created: int = 0
+
     @staticmethod
     def create_id(workspace_id: str) -> UUID:
         return workspace_aggregate_id(workspace_id)
@@ -97,6 +102,16 @@ class Workspace(Aggregate):
     @event("PlanChanged")
     def change_plan(self, plan: Plan) -> None:
         self.plan = plan
+
+    def link_subscription(self, subscription_id: str, created: int) -> None:
+        """From now on the workspace follows this subscription (it replaced another)."""
+        subscription_id = bounds.text("subscription", subscription_id, max_len=255) or ""
+        self._subscription_linked(subscription_id=subscription_id, created=created)
+
+    @event("SubscriptionLinked")
+    def _subscription_linked(self, subscription_id: str, created: int) -> None:
+        self.subscription_id = subscription_id
+        self.subscription_created = created
 
     @event("SubscriptionChanged")
     def set_subscription(self, active: bool) -> None:

@@ -140,9 +140,10 @@ def test_retrying_invoice_creation_after_the_idempotency_window_finds_the_first_
 
     assert [inv["id"] for inv in invoices_naming(emu, view.id)] == [first]
     assert services.app.view(view.id).invoice_id == first
-    assert services.app.view(view.id).payment_url == emu.objects("invoice")[first][
-        "hosted_invoice_url"
-    ]
+    assert (
+        services.app.view(view.id).payment_url
+        == emu.objects("invoice")[first]["hosted_invoice_url"]
+    )
 
 
 def test_the_lookup_before_creating_is_bounded_by_the_request_time(
