@@ -82,8 +82,8 @@ def test_a_payment_reported_by_webhook_and_reconciliation_at_once_is_recorded_on
         emu.pay_invoice(invoice_id)  # no webhook URL: only the two reports below
 
         together(
-            lambda i=invoice_id: webhook_side.billing_events.invoice_changed(i),  # type: ignore[misc]
-            lambda r=request_id: reconcile_side.settlement.reconcile(r),  # type: ignore[misc]
+            lambda i=invoice_id: webhook_side.billing_events.invoice_changed(i),
+            lambda r=request_id: reconcile_side.settlement.reconcile(r),
         )
 
         request_events = Counter(type(e).__name__ for e in webhook_side.app.history(request_id))
