@@ -39,11 +39,11 @@ class Provisioning:
         self.clock = clock
         self.deadline = deadline
 
-    def expire(self, request_id: UUID) -> bool:
+    def expire(self, request_id: UUID, req: LineRequest | None = None) -> bool:
         """Fail the request with `provisioning_timeout` if it has been provisioning for
         longer than the deadline (a paid add-on is then refunded); True if it did."""
         now = self.clock.now()
-        if not self.app.line_request(request_id).overdue(now, self.deadline):
+        if not (req or self.app.line_request(request_id)).overdue(now, self.deadline):
             return False
         view = self.app.change_request(
             request_id, lambda req, ws: decisions.expire(req, ws, now, self.deadline)
@@ -59,9 +59,9 @@ class Provisioning:
 
     def advance(self, request_id: UUID) -> None:
         """Ask the provisioner about one request in provisioning and record its answer."""
-        if self.expire(request_id):
-            return
         req = self.app.line_request(request_id)
+        if self.expire(request_id, req):
+            return
         if req.state is not LineState.PROVISIONING or req.provisioning_started_at is None:
             return
         outcome = self.provisioner.provision(
