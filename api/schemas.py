@@ -32,7 +32,9 @@ def documented(**schema: Any) -> Meta:
     return Meta(extra_json_schema=schema)
 
 
-Name = Annotated[str, documented(minLength=1, maxLength=bounds.MAX_NAME_LENGTH)]
+Name = Annotated[
+    str, documented(minLength=1, maxLength=bounds.MAX_NAME_LENGTH, pattern=bounds.TEXT_PATTERN)
+]
 Email = Annotated[
     str, documented(maxLength=bounds.MAX_EMAIL_LENGTH, format="email", example="ada@example.com")
 ]
@@ -76,7 +78,10 @@ class UsageItemBody(Strict):
 class UsageBatchBody(Strict):
     """POST /internal/usage: a batch is counted once, by its id."""
 
-    batch_id: Annotated[str, documented(minLength=1, maxLength=bounds.MAX_BATCH_ID_LENGTH)]
+    batch_id: Annotated[
+        str,
+        documented(minLength=1, maxLength=bounds.MAX_BATCH_ID_LENGTH, pattern=bounds.TEXT_PATTERN),
+    ]
     items: Annotated[list[UsageItemBody], Meta(min_length=1, max_length=bounds.MAX_USAGE_ITEMS)]
 
 

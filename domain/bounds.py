@@ -23,6 +23,9 @@ MAX_NAME_LENGTH = 100  # first and last names of a line
 MAX_USAGE_ITEMS = 1000  # items in one usage batch
 MAX_USAGE_MESSAGES = 10**6  # messages in one usage item
 MAX_BATCH_ID_LENGTH = 200
+# `text`'s rule as a regular expression, for the API's JSON Schema: not blank, and no
+# control characters.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 
 
 def count(

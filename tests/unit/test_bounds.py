@@ -3,6 +3,7 @@ cannot store, or URLs that are not http(s), are refused before any event."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -95,3 +96,16 @@ def test_an_out_of_range_limit_stored_before_validation_is_read_as_the_bound() -
         "daily_new_conversations_limit": bounds.MAX_COUNT,
         "daily_total_messages_limit": 0,
     }
+
+
+@pytest.mark.parametrize(
+    "value", ["Ada", " Ada ", "x", "Ünïcødé", "a\u0000b", "a\tb", " ", "", "a\x7f", "\n"]
+)
+def test_the_documented_text_pattern_is_the_text_rule(value: str) -> None:
+    """What /openapi.json states for names is what `text` accepts (up to the length)."""
+    try:
+        bounds.text("name", value, max_len=100)
+        accepted = True
+    except InvalidValue:
+        accepted = False
+    assert bool(re.fullmatch(bounds.TEXT_PATTERN, value)) == accepted
