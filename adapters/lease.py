@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from adapters.database import store_errors
 from adapters.schema import leases
 
 
@@ -67,7 +68,7 @@ class SqlLease:
 
     def release(self) -> None:
         self._held_until = None
-        with self.engine.begin() as conn:
+        with store_errors(), self.engine.begin() as conn:
             conn.execute(
                 leases.delete().where(leases.c.name == self.name, leases.c.holder == self.holder)
             )

@@ -9,7 +9,6 @@ import os
 import threading
 from collections.abc import AsyncIterator
 
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -18,6 +17,7 @@ from api import endpoints, openapi, operations
 from api.bootstrap import Services, build
 from api.errors import exception_handlers
 from api.limits import Limits, LimitSettings
+from application.errors import ServiceBusy
 from application.supervisor import Supervised
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class BackgroundWorker:
         self.supervised.stop.set()
         self.services.worker.wake()
         self.supervised.close(timeout=10)
-        with contextlib.suppress(SQLAlchemyError):  # best effort: the lease expires anyway
+        with contextlib.suppress(ServiceBusy):  # best effort: the lease expires anyway
             self.services.lease.release()
 
 
