@@ -88,7 +88,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_schema(tmp_pat
             (options if method == "OPTIONS" else other).update(seen)
     print(f"  OPTIONS: {sorted(options.items())}; other methods: {sorted(other.items())}")
     assert set(options) == {204} and set(other) == {405}, (options, other)
-    # schemathesis does not test the document it loaded (tests/contract/test_openapi.py does).
+    # schemathesis does not test the document it loaded (tests/http/test_openapi.py does).
     documented.discard(("GET", "/openapi.json"))
     assert documented <= set(per_operation), documented - set(per_operation)
     checked = per_operation[("GET", "/api/lines/check-availability")]
