@@ -78,6 +78,20 @@ def _origins(raw: str) -> tuple[str, ...]:
     return origins
 
 
+def _log_level(env: Mapping[str, str], default: str) -> str:
+    raw = env.get("TUCO_LOG_LEVEL", "").strip().upper() or default
+    if raw not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"TUCO_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {raw!r}")
+    return raw
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    raw = env.get("TUCO_LOG_FORMAT", "").strip().lower() or "json"
+    if raw not in ("json", "console"):
+        raise ConfigError(f"TUCO_LOG_FORMAT must be 'json' or 'console', not {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class StripeSettings:
     api_key: str
@@ -127,6 +141,7 @@ class Settings:
     db_timeout: float = 5.0
     db_pool_size: int = 10
     log_level: str = "INFO"
+    log_format: str = "json"  # or "console" (TUCO_LOG_FORMAT)
     stripe: StripeSettings | None = None
     clerk_jwks: str | None = None
     clerk_public_key: str | None = None
@@ -178,7 +193,8 @@ class Settings:
             ),
             db_timeout=_float(e, "TUCO_DB_TIMEOUT", cls.db_timeout),
             db_pool_size=_int(e, "TUCO_DB_POOL_SIZE", cls.db_pool_size),
-            log_level=e.get("TUCO_LOG_LEVEL", "").strip().upper() or cls.log_level,
+            log_level=_log_level(e, cls.log_level),
+            log_format=_log_format(e),
             stripe=StripeSettings.from_env(e, required=billing == "stripe"),
             clerk_jwks=_opt(e, "TUCO_CLERK_JWKS"),
             clerk_public_key=_opt(e, "TUCO_CLERK_PUBLIC_KEY"),

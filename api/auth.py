@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from adapters.clerk import ClerkVerifier, InvalidToken
 from api.errors import Unauthorized
+from api.observe import WORKSPACE_KEY
 from application.keys import KEY_PREFIX, ApiKeys
 from domain.enums import RequestSource
 
@@ -62,13 +63,13 @@ def authenticate(request: Request, keys: ApiKeys, clerk: ClerkVerifier | None) -
         workspace_id = keys.authenticate(token)
         if workspace_id is None:
             raise Unauthorized("The API key is not valid or has been revoked.")
-        return _key_holder(workspace_id, token)
+        return _key_holder(request, workspace_id, token)
     if clerk is None:
         raise Unauthorized(
             f"The token is not an API key, and Clerk session tokens are not configured here; "
             f"this endpoint takes {Access.KEY_OR_CLERK.accepts}."
         )
-    return _clerk_holder(token, clerk)
+    return _clerk_holder(request, token, clerk)
 
 
 async def authenticate_async(
@@ -79,11 +80,12 @@ async def authenticate_async(
     token = bearer_token(request, Access.KEY_OR_CLERK)
     workspace_id = keys.cached(token) if token.startswith(KEY_PREFIX) else None
     if workspace_id is not None:
-        return _key_holder(workspace_id, token)
+        return _key_holder(request, workspace_id, token)
     return await run_in_threadpool(authenticate, request, keys, clerk)
 
 
-def _key_holder(workspace_id: str, key: str) -> Caller:
+def _key_holder(request: Request, workspace_id: str, key: str) -> Caller:
+    request.scope[WORKSPACE_KEY] = workspace_id  # for the request log
     return Caller(workspace_id, RequestSource.API, f"api_key:{key[:12]}")
 
 
@@ -94,14 +96,15 @@ def authenticate_dashboard(request: Request, clerk: ClerkVerifier | None) -> Cal
         raise Unauthorized("This endpoint takes a Clerk session token, not an API key.")
     if clerk is None:
         raise Unauthorized("This endpoint takes a Clerk session token; none is configured here.")
-    return _clerk_holder(token, clerk)
+    return _clerk_holder(request, token, clerk)
 
 
-def _clerk_holder(token: str, clerk: ClerkVerifier) -> Caller:
+def _clerk_holder(request: Request, token: str, clerk: ClerkVerifier) -> Caller:
     try:
         workspace_id = clerk.workspace_for(token)
     except InvalidToken as e:
         raise Unauthorized(str(e)) from None
+    request.scope[WORKSPACE_KEY] = workspace_id
     return Caller(workspace_id, RequestSource.DASHBOARD, f"dashboard:{workspace_id}")
 
 

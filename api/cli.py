@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import threading
@@ -12,7 +11,8 @@ from uuid import UUID
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.config import ConfigError
+from adapters.config import ConfigError, Settings
+from adapters.logs import configure_logging, secrets_of
 from api.bootstrap import Services, build
 from application.errors import ServiceBusy
 from domain import bounds
@@ -131,9 +131,11 @@ def serve(a: argparse.Namespace) -> int:
 
     os.environ.setdefault("TUCO_PUBLIC_URL", f"http://{a.host}:{a.port}")
     os.environ["TUCO_RUN_WORKER"] = "0" if a.no_worker else "1"
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format, secrets_of(settings))
     # Create and migrate every table once, here, so server processes starting together do
     # not race on DDL; this also fails fast on bad configuration.
-    services = build()
+    services = build(settings)
     max_connections = services.settings.max_connections
     services.close()
     os.environ["TUCO_CREATE_TABLES"] = "0"
@@ -143,7 +145,9 @@ def serve(a: argparse.Namespace) -> int:
         host=a.host,
         port=a.port,
         workers=a.workers,
-        log_level=os.environ.get("TUCO_LOG_LEVEL", "info").lower(),
+        log_level=settings.log_level.lower(),
+        log_config=None,  # our JSON logs (adapters.logs), set up by each process
+        access_log=False,  # one line per request comes from api.observe instead
         # Past this many connections and requests in progress (per process) uvicorn answers
         # 503; an idle keep-alive connection is closed after 5 s.
         limit_concurrency=max_connections or None,
@@ -155,8 +159,10 @@ def serve(a: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     from api import cli_lines, cli_ops
     from api.cli_parser import build_parser
+    from api.version import service_version
 
-    return build_parser({**globals(), **cli_ops.HANDLERS, **cli_lines.HANDLERS})
+    handlers = {**globals(), **cli_ops.HANDLERS, **cli_lines.HANDLERS}
+    return build_parser(handlers, service_version())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -164,12 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser().parse_args(argv)
     except SystemExit as e:  # argparse has printed its one line (or the help)
         return e.code if isinstance(e.code, int) else 2
-    logging.basicConfig(level=os.environ.get("TUCO_LOG_LEVEL", "WARNING").upper())
     handler: Handler = args.handler
     try:
         if args.command == "serve":
             return serve(args)
-        services = build()
+        settings = Settings.from_env({"TUCO_LOG_LEVEL": "WARNING", **os.environ})
+        configure_logging(settings.log_level, settings.log_format, secrets_of(settings))
+        services = build(settings)
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2

@@ -7,7 +7,6 @@ failures arrive here already translated by the adapters (`ServiceBusy`).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -22,8 +21,6 @@ from api.schemas import ErrorAnswer, ErrorDetail
 from application.errors import ServiceBusy
 from application.ports import ExternalServiceUnavailable, InvoiceNotFound
 from domain import errors as d
-
-log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -133,7 +130,7 @@ async def handle_http(request: Request, exc: HTTPException) -> Response:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    """The 500 answer; the error is logged once, by the request log (api.observe)."""
     return JSON(error_body("internal_error", "An unexpected error occurred."), status_code=500)
 
 

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters.webhook_inbox import WebhookEvent
+from adapters.webhook_inbox import InvalidSignature, WebhookEvent
 from api.auth import Access
 from api.bootstrap import Services
 from api.operations import Operation, Param
@@ -48,8 +48,16 @@ async def stripe_webhook(request: Request) -> Response:
         services.inbox.mark_handled(event)
         return event, "handled"
 
-    event, outcome = await run_in_threadpool(work)
-    log.info("stripe event %s (%s): %s", event.id, event.type, outcome)
+    try:
+        event, outcome = await run_in_threadpool(work)
+    except InvalidSignature:
+        services.metrics.stripe_webhooks.inc("unknown", "invalid_signature")
+        raise
+    services.metrics.stripe_webhooks.inc(event.type, outcome)
+    log.info(
+        "webhook received",
+        extra={"provider": "stripe", "event_id": event.id, "type": event.type, "outcome": outcome},
+    )
     return JSON(WebhookAnswer(received=True, outcome=outcome))
 
 

@@ -16,6 +16,7 @@ from eventsourcing.persistence import JSONTranscoder, PersistenceError, Transcod
 
 from application.aggregates import Aggregates, from_store
 from application.errors import store_unavailable
+from application.event_log import log_recorded
 from application.ports import LogTail
 from application.session import Lookups, Session
 from application.transcoder import OrjsonTranscoder
@@ -75,6 +76,7 @@ class LinesApp(Lookups, Application[UUID]):
         recordings = self.save(*aggregates)
         if not recordings:
             return None
+        log_recorded(recordings, aggregates)
         ids = [r.notification.id for r in recordings]
         requested_at = {
             r.domain_event.originator_id: r.notification.id

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -48,9 +49,13 @@ def running_server(
 
 @contextmanager
 def server_process(
-    database_url: str, *args: str, env: dict[str, str] | None = None
+    database_url: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    output: IO[bytes] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`tuco serve` in its own process group; yields its URL and process."""
+    """`tuco serve` in its own process group; yields its URL and process. Its stdout and
+    stderr go to `output` when given (a file), else to the test's own."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     full_env = {
@@ -64,6 +69,8 @@ def server_process(
         [TUCO, "serve", "--port", str(port), *args],
         env=full_env,
         start_new_session=True,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
     )
     try:
         wait_until_serving(base_url, proc)
