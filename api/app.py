@@ -12,12 +12,18 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
-from api import endpoints, openapi, operations
+from adapters.config import Settings
+from adapters.logs import configure_logging, secrets_of
+from api import endpoints, metrics, openapi, operations
 from api.bootstrap import Services, build
 from api.errors import exception_handlers
 from api.limits import Limits, LimitSettings
+from api.observe import RequestLog
+from api.version import service_version
 from application.errors import ServiceBusy
+from application.readiness import Check
 from application.supervisor import Supervised
 
 log = logging.getLogger(__name__)
@@ -39,6 +45,15 @@ class BackgroundWorker:
     def start(self) -> None:
         self.supervised.start()
 
+    def check(self) -> Check:
+        """/readyz: the worker thread is alive (and how often its watchdog restarted it)."""
+        sup = self.supervised
+        restarted = f"; restarted {sup.restarts} time(s)" if sup.restarts else ""
+        if sup.alive:
+            return Check(True, f"running{restarted}")
+        why = f" (last error: {sup.last_error})" if sup.last_error else ""
+        return Check(False, f"the worker thread has stopped{why}{restarted}")
+
     def close(self) -> None:
         self.supervised.stop.set()
         self.services.worker.wake()
@@ -57,6 +72,30 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+class TucoApp(Starlette):
+    """Starlette, with the request log outside its error middleware (see api.observe)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        api_metrics: metrics.ApiMetrics = self.state.metrics
+        return RequestLog(super().build_middleware_stack(), api_metrics.observe)
+
+
+def log_start(services: Services, run_worker: bool) -> None:
+    """The start-up line: database (password hidden), billing, provisioner, worker."""
+    s = services
+    log.info(
+        "tuco started",
+        extra={
+            "version": service_version(),
+            "database": s.database.url.render_as_string(hide_password=True),
+            "billing": s.settings.billing,
+            "provisioner": type(s.provisioning.provisioner).__name__,
+            "worker": "on" if run_worker else "off",
+            "pid": os.getpid(),
+        },
+    )
+
+
 def create_app(
     services: Services | None = None, *, run_worker: bool = True, own_services: bool = False
 ) -> Starlette:
@@ -72,6 +111,11 @@ def create_app(
         worker = BackgroundWorker(svc) if run_worker else None
         if worker:
             worker.start()
+            svc.readiness.register("worker", worker.check)
+        else:
+            svc.readiness.register("worker", lambda: Check(True, "not run in this process"))
+        app.state.worker = worker
+        log_start(svc, run_worker)
         try:
             yield
         finally:
@@ -82,7 +126,7 @@ def create_app(
                 svc.close()
 
     table = endpoints.operations()
-    app = Starlette(
+    app = TucoApp(
         routes=operations.routes(table),
         # CORS outermost: preflights are not rate-limited, and a 429 is readable cross-origin.
         middleware=[*cors(services.settings.cors_origins), _limits(svc)],
@@ -91,6 +135,7 @@ def create_app(
     )
     app.state.services = services
     app.state.openapi = openapi.encoded(table)
+    app.state.metrics = metrics.ApiMetrics(services, run_worker)
     return app
 
 
@@ -123,6 +168,11 @@ def cors(origins: tuple[str, ...]) -> list[Middleware]:
 
 def app_factory() -> Starlette:
     """For `uvicorn --factory api.app:app_factory` (each server process builds its own)."""
-    app = create_app(run_worker=os.environ.get("TUCO_RUN_WORKER", "1") != "0")
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format, secrets_of(settings))
+    services = build(settings)
+    app = create_app(
+        services, run_worker=os.environ.get("TUCO_RUN_WORKER", "1") != "0", own_services=True
+    )
     tune_gc()  # a server process only: tests build many apps in one process
     return app

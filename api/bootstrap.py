@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -28,14 +28,17 @@ from adapters.stripe_billing import StripeBilling, StripePrices, with_client
 from adapters.stripe_subscriptions import StripeSubscriptions
 from adapters.webhook_inbox import WebhookInbox
 from adapters.write_lock import PgWriteLock
+from api.readiness_checks import register_checks
 from application.app import LinesApp
 from application.audit import Audit
 from application.billing_events import BillingEvents
 from application.commands import LineDefaults, Pricing
 from application.health import HealthChecks, HealthProbe, Notifier
 from application.keys import ApiKeys
+from application.metrics import Metrics
 from application.ports import Billing, Clock, Provisioner, Subscriptions
 from application.provisioning import Provisioning
+from application.readiness import Readiness
 from application.requests import LineRequests
 from application.settlement import Settlement
 from application.supervisor import Supervised
@@ -82,6 +85,9 @@ class Services:
     clerk: ClerkVerifier | None
     # The worker thread's watchdog, once a server started it (restarts, alive).
     worker_supervisor: Supervised | None = None
+    # What /metrics counts and what /readyz checks (observability).
+    metrics: Metrics = field(default_factory=Metrics)
+    readiness: Readiness = field(default_factory=Readiness)
 
     async def reads(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a short read: inline on SQLite (a local file, microseconds), in the thread
@@ -216,7 +222,9 @@ def build(
         usage=UsageReporting(app, read_model, clock),
         sandbox_lines=SandboxLines(database.write_engine, database.read_engine),
         clerk=_clerk(settings),
+        metrics=Metrics(commands=app.writer.outcomes),
     )
+    register_checks(services.readiness, database, read_model.follower)
     for target, table in TABLE_TARGETS.items():
         if table in stale_tables:
             log.warning("read model %s gained columns: rebuilding it from the log", target)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from api import (
     docs_routes,
+    health_routes,
     lines_routes,
+    metrics,
     routes,
     sandbox_lines_routes,
     sandbox_routes,
@@ -22,4 +24,6 @@ def operations() -> list[Operation]:
         *sandbox_routes.operations,
         *sandbox_lines_routes.operations,
         *docs_routes.operations,
+        *health_routes.operations,
+        *metrics.operations,
     ]

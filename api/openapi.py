@@ -151,7 +151,15 @@ def _operation(op: Operation, query_schemas: dict[type, Any]) -> dict[str, Any]:
             other["content"] = {"application/json": {"schema": _ref(kind)}}
         responses[str(status)] = other
     for status, codes in errors_of(op).items():
-        responses[str(status)] = _error(status, codes)
+        error = _error(status, codes)
+        other = responses.get(str(status))
+        if other is not None and "content" in other:  # either body (e.g. /readyz's 503)
+            content = error["content"]["application/json"]
+            content["schema"] = {"anyOf": [other["content"]["application/json"]["schema"],
+                                           content["schema"]]}  # fmt: skip
+            text = other["description"].rstrip(".")
+            error["description"] = f"{text}; or e" + error["description"][1:]
+        responses[str(status)] = error
     out: dict[str, Any] = {
         "operationId": op.operation_id,
         "summary": op.summary,

@@ -179,6 +179,19 @@ class StatusAnswer(Answer):
     status: str
 
 
+class ReadyCheck(Answer):
+    ok: bool
+    detail: str
+
+
+class ReadyAnswer(Answer, omit_defaults=True):
+    """/readyz: `ready` (200), or `not_ready` (503) with an `error` naming what fails."""
+
+    status: str
+    checks: dict[str, ReadyCheck]
+    error: ErrorDetail | None = None
+
+
 class WebhookAnswer(Answer):
     received: bool
     outcome: str

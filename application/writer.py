@@ -26,6 +26,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from application.aggregates import Aggregates
 from application.errors import ServiceBusy, store_unavailable
+from application.metrics import command_tally
 from application.session import Session
 from application.views import CommittedBatch
 from domain.errors import DomainError
@@ -72,6 +73,7 @@ class Writer:
         self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self.outcomes = command_tally()  # read by /metrics
 
     def submit(self, command: Command[T]) -> Future[T]:
         item: _Item[T] = _Item(command)
@@ -176,7 +178,7 @@ class Writer:
         self.aggregates.committed(touched.values())
         if committed is not None:
             self._on_commit(committed)
-        _settle(results)
+        self._answer(results)
         return "done"
 
     def _decide(self, item: _Item[Any], touched: dict[UUID, Aggregate]) -> Outcome | None:
@@ -190,17 +192,32 @@ class Writer:
             if not _mutated(touched, marks):
                 return (item, None, e)
             log.error("command raised %r after recording events", e)  # a guard after an event
-            _settle([(item, None, e)])
+            self._answer([(item, None, e)])
         except (ServiceBusy, PersistenceError) as e:
-            _settle([(item, None, store_unavailable(e))])
+            self._answer([(item, None, store_unavailable(e))])
         except Exception as e:  # one faulty command fails alone, the rest go on
             log.exception("command failed")
-            _settle([(item, None, e)])
+            self._answer([(item, None, e)])
         return None
 
-    @staticmethod
-    def _fail(batch: list[_Item[Any]], error: BaseException) -> None:
-        _settle([(item, None, error) for item in batch])
+    def _fail(self, batch: list[_Item[Any]], error: BaseException) -> None:
+        self._answer([(item, None, error) for item in batch])
+
+    def _answer(self, outcomes: list[Outcome]) -> None:
+        """Count each command's outcome, then hand it its answer."""
+        counts: dict[tuple[str, str], int] = {}
+        for _, _, error in outcomes:
+            key = ("ok", "") if error is None else (_outcome(error), type(error).__name__)
+            counts[key] = counts.get(key, 0) + 1
+        for key, n in counts.items():
+            self.outcomes.inc(*key, by=n)
+        _settle(outcomes)
+
+
+def _outcome(error: BaseException) -> str:
+    if isinstance(error, DomainError):
+        return "refused"
+    return "unavailable" if isinstance(error, ServiceBusy) else "error"
 
 
 def _settle(outcomes: list[Outcome]) -> None:

@@ -42,6 +42,9 @@ class Follower:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_retry = 0.0
+        # Since when passes have failed in a row (None: the last pass worked), and why.
+        self.failing_since: float | None = None
+        self.last_error = ""
 
     def start(self) -> None:
         if self._thread is None:
@@ -51,6 +54,19 @@ class Follower:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    stall_seconds = 10.0  # failing passes for this long count as stalled (/readyz)
+
+    def stalled(self, after: float | None = None) -> str | None:
+        """Why the projections are stalled (passes failing for `after` seconds or more, or
+        the thread gone), or None."""
+        after = self.stall_seconds if after is None else after
+        if self._thread is not None and not self._thread.is_alive():
+            return "the projection thread has stopped"
+        since = self.failing_since
+        if since is not None and time.monotonic() - since >= after:
+            return f"failing for {time.monotonic() - since:.0f} s: {self.last_error}"
+        return None
 
     def close(self) -> None:
         self._stop.set()
@@ -100,17 +116,25 @@ class Follower:
                 self.reached = reached
                 self._progress.notify_all()
 
+    def _failed(self, error: BaseException) -> None:
+        self.last_error = repr(error)[:300]
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+
     def _run(self) -> None:
         delay = self.poll
         while not self._stop.is_set():
             try:
                 self.pass_once()
                 delay = self.poll
+                self.failing_since = None
                 self._stop.wait(self.gap)
             except (SQLAlchemyError, OSError) as e:
+                self._failed(e)
                 log.warning("projections stalled (retry in %.2fs): %r", delay, e)
                 delay = min(delay * 2, 5.0)
-            except Exception:  # supervised loop: log, back off, go on
+            except Exception as e:  # supervised loop: log, back off, go on
+                self._failed(e)
                 log.exception("projection pass failed (retry in %.2fs)", delay)
                 delay = min(delay * 2, 5.0)
             self._wake.wait(delay)

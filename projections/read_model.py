@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from application.errors import ServiceBusy
@@ -217,3 +217,15 @@ class SqlReadModel(ReadModel):
             query = select(v.id, v.workspace_id).where(flag.is_(True)).order_by(v.seq).limit(limit)
             items += [WorkItem(kind, UUID(r.id), r.workspace_id) for r in self._rows(query)]
         return items
+
+    def backlog(self) -> dict[WorkKind, int]:
+        """How many requests owe each kind of step now (for /metrics; periodic sweeps
+        excluded: every open invoice or active line "owes" one)."""
+        counts: dict[WorkKind, int] = {}
+        for kind in WorkKind:
+            if kind in PERIODIC:
+                continue
+            flag = line_views.c[f"owes_{kind.value}"]
+            rows = self._rows(select(func.count()).select_from(line_views).where(flag.is_(True)))
+            counts[kind] = int(rows[0][0])
+        return counts

@@ -1,0 +1,112 @@
+"""/healthz (liveness) and /readyz (readiness): ready only when the database answers, the
+projections are not stalled and, where a worker runs, its thread is alive; otherwise 503
+naming what is wrong. /health keeps answering as before."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine
+from starlette.testclient import TestClient
+
+from api.app import BackgroundWorker, create_app
+from api.bootstrap import Services
+from api.readiness_checks import register_checks
+from application.readiness import Check
+from tests.observability.conftest import stall_projections, wait_until
+
+
+def ready(client: TestClient) -> tuple[int, dict[str, Any]]:
+    r = client.get("/readyz")
+    return r.status_code, r.json()
+
+
+def test_liveness_and_readiness_answer_ok_when_all_is_well(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/health").json() == {"status": "ok"}
+    status, body = ready(client)
+    assert status == 200
+    assert body["status"] == "ready"
+    assert set(body["checks"]) == {"database", "projections", "worker"}
+    assert all(c["ok"] for c in body["checks"].values())
+    assert body["checks"]["worker"]["detail"] == "not run in this process"
+
+
+def test_not_ready_while_the_projections_are_stalled_and_ready_again_after(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stall_projections(services, monkeypatch)
+    status, body = ready(client)
+    assert status == 503
+    assert body["status"] == "not_ready"
+    assert body["checks"]["projections"]["ok"] is False
+    assert "server closed the connection" in body["checks"]["projections"]["detail"]
+    assert body["error"]["code"] == "not_ready"
+    assert body["error"]["message"].startswith("projections: stalled")
+    assert body["checks"]["database"]["ok"] is True
+    assert client.get("/healthz").status_code == 200  # alive all the same
+
+    monkeypatch.undo()
+    wait_until(lambda: ready(client)[0] == 200, "readiness to come back")
+
+
+def test_not_ready_when_the_database_is_unreachable(services: Services) -> None:
+    unreachable = create_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2}
+    )
+    database = dataclasses.replace(services.database, read_engine=unreachable)
+    register_checks(services.readiness, database, services.read_model.follower)
+    with TestClient(create_app(services, run_worker=False)) as client:
+        status, body = ready(client)
+    assert status == 503
+    assert body["checks"]["database"]["ok"] is False
+    assert body["checks"]["database"]["detail"].startswith("unreachable: ")
+    assert body["error"]["message"].startswith("database: unreachable")
+    unreachable.dispose()
+
+
+def test_not_ready_when_the_worker_thread_has_stopped(services: Services) -> None:
+    with TestClient(create_app(services, run_worker=True)) as client:
+        assert ready(client)[1]["checks"]["worker"] == {"ok": True, "detail": "running"}
+        worker: BackgroundWorker = client.app.state.worker  # type: ignore[attr-defined]
+        worker.supervised.stop.set()  # the thread ends and its watchdog lets it be
+        services.worker.wake()
+        worker.supervised.close()
+        status, body = ready(client)
+    assert status == 503
+    assert body["checks"]["worker"] == {"ok": False, "detail": "the worker thread has stopped"}
+    assert body["error"]["message"] == "worker: the worker thread has stopped"
+
+
+def test_readiness_shows_how_often_the_watchdog_restarted_the_worker(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = services.worker.run_forever
+    calls: list[int] = []
+
+    def dies_once(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("worker bug")
+        real(*args)
+
+    monkeypatch.setattr(services.worker, "run_forever", dies_once)
+    with TestClient(create_app(services, run_worker=True)) as client:
+        worker: BackgroundWorker = client.app.state.worker  # type: ignore[attr-defined]
+        wait_until(lambda: worker.supervised.restarts == 1 and worker.supervised.alive,
+                   "the watchdog to restart the worker", timeout=20)  # fmt: skip
+        status, body = ready(client)
+    assert status == 200
+    assert body["checks"]["worker"] == {"ok": True, "detail": "running; restarted 1 time(s)"}
+
+
+def test_a_component_can_register_its_own_check(client: TestClient, services: Services) -> None:
+    services.readiness.register("watchdog", lambda: Check(True, "worker restarted 2 time(s)"))
+    status, body = ready(client)
+    assert status == 200
+    assert body["checks"]["watchdog"]["detail"] == "worker restarted 2 time(s)"
+    services.readiness.register("watchdog", lambda: Check(False, "gave up"))
+    status, body = ready(client)
+    assert status == 503 and body["error"]["message"] == "watchdog: gave up"
