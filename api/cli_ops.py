@@ -12,6 +12,7 @@ import orjson
 
 from api import render
 from api.bootstrap import Services
+from api.cli_progress import progress
 from domain.errors import InvalidValue
 from projections.rebuild import TARGETS, Progress, RebuildRunning
 
@@ -54,7 +55,12 @@ def audit(s: Services, a: argparse.Namespace) -> int:
 
 def audit_verify(s: Services) -> int:
     s.read_model.catch_up()
-    report = s.audit.verify()
+    units = {"log": "positions read", "rows": "rows compared"}
+    with progress() as report_progress:
+        report = s.audit.verify(
+            lambda phase, done, total: report_progress(f"verify {phase}", done, total,
+                                                       units[phase])
+        )  # fmt: skip
     for line in report.mismatches:
         print(f"mismatch: {line}")
     print(
@@ -71,14 +77,15 @@ def projections_rebuild(s: Services, a: argparse.Namespace) -> int:
         return 2
     for name in [a.name] if a.name else list(TARGETS):
         started = datetime.now(UTC)
-
-        def report(p: Progress, name: str = name) -> None:
-            eta = "-" if p.eta_seconds == float("inf") else f"{p.eta_seconds:.0f}s"
-            rate = f"{p.rate:.0f} events/s"
-            print(f"{name}: {p.done}/{p.head} events, {rate}, eta {eta}", file=sys.stderr)
-
         try:
-            position = s.rebuilder(name).rebuild(report)
+            with progress() as report_progress:
+
+                def report(p: Progress, name: str = name) -> None:
+                    eta = "-" if p.eta_seconds == float("inf") else f"{p.eta_seconds:.0f}s"
+                    detail = f"{p.rate:.0f} events/s, eta {eta}"
+                    report_progress(name, p.done, p.head, "events", detail)
+
+                position = s.rebuilder(name).rebuild(report)
         except RebuildRunning as e:
             print(f"error: {e}", file=sys.stderr)
             return 1

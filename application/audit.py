@@ -4,7 +4,7 @@ compared with the read model."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -61,6 +61,13 @@ class Trail:
     state: dict[str, Any] | None  # None: the request did not exist yet at `as_of`
 
 
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    pass
+
+
 @dataclass
 class VerifyReport:
     requests: int = 0
@@ -84,24 +91,30 @@ class Audit:
         req: LineRequest = self.app.repository.get(request_id, version=upto[-1].originator_version)
         return Trail(events=upto, state=state_of(req))
 
-    def verify(self) -> VerifyReport:
+    def verify(self, progress: Progress = _no_progress) -> VerifyReport:
         """Replay every request from the log, check its versions are contiguous and that
-        its folded state equals its read-model row; rows without a request are reported."""
+        its folded state equals its read-model row; rows without a request are reported.
+        `progress(phase, done, total)`: "log" (positions read), then "rows" (compared)."""
         report = VerifyReport()
-        folded = self._fold_all(report)
+        folded = self._fold_all(report, progress)
+        total = len(folded)
+        progress("rows", 0, total)
         for view in self.read_model.iter_lines():
             report.rows += 1
+            if report.rows % 1000 == 0:
+                progress("rows", report.rows, max(total, report.rows))
             req = folded.pop(view.id, None)
             if req is None:
                 report.mismatches.append(f"{view.id}: row has no request in the log")
                 continue
             report.mismatches += compare(req, view)
         report.mismatches += [f"{rid}: request has no row" for rid in folded]
+        progress("rows", report.rows, max(total, report.rows))
         return report
 
-    def _fold_all(self, report: VerifyReport) -> dict[UUID, LineRequest]:
+    def _fold_all(self, report: VerifyReport, progress: Progress) -> dict[UUID, LineRequest]:
         histories: dict[UUID, list[Any]] = defaultdict(list)
-        for event in self._line_request_events(report):
+        for event in self._line_request_events(report, progress):
             histories[event.originator_id].append(event)
         folded: dict[UUID, LineRequest] = {}
         for rid, events in histories.items():
@@ -120,9 +133,11 @@ class Audit:
             folded[rid] = aggregate
         return folded
 
-    def _line_request_events(self, report: VerifyReport) -> Iterator[Any]:
+    def _line_request_events(self, report: VerifyReport, progress: Progress) -> Iterator[Any]:
         recorder, mapper, start = self.app.recorder, self.app.mapper, 0
         try:
+            head = recorder.max_notification_id() or 0
+            progress("log", 0, head)
             while notes := recorder.select_notifications(start, 5000, inclusive_of_start=False):
                 for n in notes:
                     if not n.topic.startswith("domain.line_request:LineRequest."):
@@ -134,6 +149,7 @@ class Audit:
                             f"{n.originator_id}: event at position {n.id} cannot be read: {e!r}"
                         )
                 start = notes[-1].id
+                progress("log", start, max(head, start))
         except PersistenceError as e:
             raise store_unavailable(e) from e
 
