@@ -152,12 +152,12 @@ def _operation(op: Operation, query_schemas: dict[type, Any]) -> dict[str, Any]:
         responses[str(status)] = other
     for status, codes in errors_of(op).items():
         error = _error(status, codes)
-        other = responses.get(str(status))
-        if other is not None and "content" in other:  # either body (e.g. /readyz's 503)
+        own = responses.get(str(status))
+        if own is not None and "content" in own:  # either body (e.g. /readyz's 503)
             content = error["content"]["application/json"]
-            content["schema"] = {"anyOf": [other["content"]["application/json"]["schema"],
+            content["schema"] = {"anyOf": [own["content"]["application/json"]["schema"],
                                            content["schema"]]}  # fmt: skip
-            text = other["description"].rstrip(".")
+            text = own["description"].rstrip(".")
             error["description"] = f"{text}; or e" + error["description"][1:]
         responses[str(status)] = error
     out: dict[str, Any] = {
