@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters import config_rules
+from adapters.config_rules import ConfigError
 
-class ConfigError(Exception):
-    pass
+__all__ = ["ConfigError", "Settings", "StripeSettings"]
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -119,7 +120,9 @@ class StripeSettings:
             plan_prices=_plan_prices(e.get("TUCO_STRIPE_PLAN_PRICES", "")),
             days_until_due=_int(e, "TUCO_STRIPE_DAYS_UNTIL_DUE", 7),
             timeout=_float(e, "TUCO_STRIPE_TIMEOUT", 10.0),
-            webhook_tolerance=_int(e, "TUCO_STRIPE_WEBHOOK_TOLERANCE", 300),
+            webhook_tolerance=config_rules.webhook_tolerance(
+                _int(e, "TUCO_STRIPE_WEBHOOK_TOLERANCE", 300)
+            ),
             price_phone=e.get("TUCO_STRIPE_PRICE_PHONE", "").strip() or None,
             price_email=e.get("TUCO_STRIPE_PRICE_EMAIL", "").strip() or None,
         )
@@ -173,6 +176,8 @@ class Settings:
         billing = e.get("TUCO_BILLING", cls.billing).strip() or cls.billing
         if billing not in ("sandbox", "stripe"):
             raise ConfigError(f"TUCO_BILLING must be 'sandbox' or 'stripe', not {billing!r}")
+        clerk = bool(_opt(e, "TUCO_CLERK_JWKS") or _opt(e, "TUCO_CLERK_PUBLIC_KEY"))
+        config_rules.clerk_issuer(billing, clerk, _opt(e, "TUCO_CLERK_ISSUER"))
         return cls(
             database_url=e.get("TUCO_DATABASE_URL", "").strip() or cls.database_url,
             public_url=(e.get("TUCO_PUBLIC_URL", "").strip() or cls.public_url).rstrip("/"),
@@ -196,7 +201,7 @@ class Settings:
             log_level=_log_level(e, cls.log_level),
             log_format=_log_format(e),
             stripe=StripeSettings.from_env(e, required=billing == "stripe"),
-            clerk_jwks=_opt(e, "TUCO_CLERK_JWKS"),
+            clerk_jwks=config_rules.jwks_location(_opt(e, "TUCO_CLERK_JWKS")),
             clerk_public_key=_opt(e, "TUCO_CLERK_PUBLIC_KEY"),
             clerk_issuer=_opt(e, "TUCO_CLERK_ISSUER"),
             clerk_authorized_parties=tuple(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -52,7 +53,12 @@ class SandboxBilling(Billing):
         return f"{self.public_url}/sandbox/invoices/{invoice_id}"
 
     def create_invoice(self, order: InvoiceOrder) -> Invoice:
-        invoice_id = "in_sb_" + order.request_id.hex[:24]
+        """One invoice per request. Its id is random, so that knowing a request's id (or the
+        workspace id and Idempotency-Key it is derived from) does not find its pay page."""
+        existing = self._invoice_of(order.request_id)
+        if existing is not None:
+            return self.get_invoice(existing)
+        invoice_id = "in_sb_" + secrets.token_hex(12)
         try:
             with _database_errors_as_unavailable(), self.write_engine.begin() as conn:
                 conn.execute(
@@ -68,9 +74,16 @@ class SandboxBilling(Billing):
                         created_at=self.clock.now(),
                     )
                 )
-        except IntegrityError:
-            pass  # created before: the same invoice is returned
+        except IntegrityError:  # created meanwhile (another process): return that one
+            invoice_id = self._invoice_of(order.request_id) or invoice_id
         return self.get_invoice(invoice_id)
+
+    def _invoice_of(self, request_id: UUID) -> str | None:
+        with _database_errors_as_unavailable(), self.read_engine.connect() as conn:
+            found = conn.execute(
+                select(t.id).where(t.request_id == str(request_id))
+            ).scalar_one_or_none()
+        return None if found is None else str(found)
 
     def get_invoice(self, invoice_id: str) -> Invoice:
         with _database_errors_as_unavailable(), self.read_engine.connect() as conn:

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from adapters.config import Settings
 from adapters.logs import configure_logging, secrets_of
 from api import endpoints, metrics, openapi, operations
+from api.body_limits import BodyLimits
 from api.bootstrap import Services, build
 from api.errors import exception_handlers
 from api.limits import Limits, LimitSettings
@@ -128,8 +129,9 @@ def create_app(
     table = endpoints.operations()
     app = TucoApp(
         routes=operations.routes(table),
-        # CORS outermost: preflights are not rate-limited, and a 429 is readable cross-origin.
-        middleware=[*cors(services.settings.cors_origins), _limits(svc)],
+        # CORS outermost: preflights are not rate-limited, and a 429 is readable cross-origin;
+        # then body sizes and media types, before any handler reads a body.
+        middleware=[*cors(services.settings.cors_origins), _limits(svc), Middleware(BodyLimits)],
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -21,6 +21,7 @@ from adapters.keys import SqlKeyStore
 from adapters.lease import SqlLease, default_holder
 from adapters.migrate import migrate
 from adapters.notifier import LogNotifier, WebhookNotifier
+from adapters.quiet_loggers import quiet_http_client_loggers
 from adapters.sandbox_billing import SandboxBilling
 from adapters.sandbox_lines import SandboxLines
 from adapters.sandbox_provisioner import SandboxProvisioner
@@ -150,6 +151,7 @@ def build(
 ) -> Services:
     """Everything the API, the worker and the CLI need, from settings (default: env)."""
     settings = settings or Settings.from_env()
+    quiet_http_client_loggers()
     clock = clock or SystemClock()
     database = open_database(
         settings.database_url, settings.db_timeout, settings.db_pool_size, settings.create_tables

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from adapters import config_rules
 from adapters.config import ConfigError, Settings
 from adapters.logs import configure_logging, secrets_of
 from api.bootstrap import Services, build
@@ -129,6 +130,7 @@ def worker(s: Services, a: argparse.Namespace) -> int:
 def serve(a: argparse.Namespace) -> int:
     import uvicorn
 
+    config_rules.serve_host(a.host, os.environ)
     os.environ.setdefault("TUCO_PUBLIC_URL", f"http://{a.host}:{a.port}")
     os.environ["TUCO_RUN_WORKER"] = "0" if a.no_worker else "1"
     settings = Settings.from_env()

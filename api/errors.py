@@ -46,6 +46,15 @@ class MethodNotAllowed(ApiError):
     pass
 
 
+class PayloadTooLarge(ApiError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The body is larger than {limit} bytes.", param="body")
+
+
+class UnsupportedMediaType(ApiError):
+    pass
+
+
 class Answer(NamedTuple):
     status: int
     code: str
@@ -55,6 +64,8 @@ ERRORS: dict[type[Exception], Answer] = {
     Unauthorized: Answer(401, "unauthorized"),
     ValidationFailed: Answer(422, "validation_error"),
     MethodNotAllowed: Answer(405, "method_not_allowed"),
+    PayloadTooLarge: Answer(413, "payload_too_large"),
+    UnsupportedMediaType: Answer(415, "unsupported_media_type"),
     d.SubscriptionRequired: Answer(402, "subscription_required"),
     d.ChannelNotAvailable: Answer(403, "channel_not_available"),
     d.LineLimitReached: Answer(403, "line_limit_reached"),

@@ -62,7 +62,8 @@ EVENTS_ANSWER = {
             "timestamp": "2025-10-13T09:00:00Z",
             "data": {"channel": "email", "first_name": "Sales", "last_name": "Team 1"},
         }
-    ]
+    ],
+    "has_more": False,
 }
 
 AVAILABILITY_ANSWER = {

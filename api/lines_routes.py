@@ -46,10 +46,10 @@ async def check_availability(request: Request) -> Response:
 
 async def report_usage(request: Request) -> Response:
     services: Services = request.app.state.services
+    authenticate_service(request, services.settings.internal_token)  # before any body
     body = await request.body()
 
     def work() -> Any:
-        authenticate_service(request, services.settings.internal_token)
         batch_id, items = parsing.usage_batch(body)
         return services.usage.record(batch_id, items)
 

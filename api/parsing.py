@@ -12,7 +12,7 @@ from uuid import UUID
 
 import msgspec
 
-from api.errors import ValidationFailed
+from api.errors import PayloadTooLarge, ValidationFailed
 from api.schemas import Action, ActionBody, LineRequestBody, UsageBatchBody
 from application.usage import UsageItem
 from domain import bounds
@@ -50,7 +50,7 @@ def invalid(message: str, *, top: str = "body") -> ValidationFailed:
 def decode(body: bytes, kind: type[T], max_bytes: int = MAX_BODY_BYTES) -> T:
     """A JSON body as the Struct `kind`."""
     if len(body) > max_bytes:
-        raise ValidationFailed(f"The body is larger than {max_bytes} bytes.", param="body")
+        raise PayloadTooLarge(max_bytes)
     try:
         return msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as e:

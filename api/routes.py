@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api import examples, parsing, render
-from api.auth import Access, Caller, authenticate, authenticate_async
+from api import examples, parsing, render, tenant_events
+from api.auth import Access, Caller, authenticate_async
 from api.bootstrap import Services
 from api.operations import Operation, Param
 from api.responses import JSON
@@ -28,14 +28,11 @@ T = TypeVar("T")
 
 
 async def _call(request: Request, work: Callable[[Services, Caller, bytes], T]) -> T:
-    """One hop to the thread pool: authentication and the command run there together."""
+    """Authenticate, then read the body (an unknown caller never makes us read one), then
+    run the command in the thread pool."""
+    services, caller = await _caller(request)
     body = await request.body() if request.method == "POST" else b""
-    services: Services = request.app.state.services
-
-    def run() -> T:
-        return work(services, authenticate(request, services.keys, services.clerk), body)
-
-    return await run_in_threadpool(run)
+    return await run_in_threadpool(work, services, caller, body)
 
 
 async def _caller(request: Request) -> tuple[Services, Caller]:
@@ -78,13 +75,17 @@ async def manage_line_request(request: Request) -> Response:
 
 
 async def line_request_events(request: Request) -> Response:
-    def work(s: Services, caller: Caller, _: bytes) -> Any:
-        request_id = parsing.request_id(request.path_params["id"])
-        s.app.line_request(request_id, caller.workspace_id)
-        return s.app.history(request_id)
+    """One page of the history (`limit`, `starting_after` a version, `has_more`), each
+    event with the fields a workspace may see (`api.tenant_events`)."""
 
-    events = await _call(request, work)
-    return JSON(EventsAnswer(events=[render.event(e) for e in events]))
+    def work(s: Services, caller: Caller, _: bytes) -> EventsAnswer:
+        request_id = parsing.request_id(request.path_params["id"])
+        q = parsing.query(request.query_params, tenant_events.EventsQuery)
+        s.app.line_request(request_id, caller.workspace_id)
+        events = s.app.history(request_id, q.starting_after, q.limit + 1)
+        return tenant_events.page(events, q.limit)
+
+    return JSON(await _call(request, work))
 
 
 async def lines_by_user(request: Request) -> Response:
@@ -149,8 +150,12 @@ operations = [
     Operation(
         "GET", "/api/line-requests/{id}/events", line_request_events, "lineRequestEvents",
         "The audit trail of a line request", LINES, Access.KEY_OR_CLERK, EventsAnswer,
-        params=(REQUEST_ID,), errors=READ_ERRORS, answer_example=examples.EVENTS_ANSWER,
-        description="Every recorded event, oldest first (as `tuco audit ID --json`).",
+        query=tenant_events.EventsQuery, params=(REQUEST_ID,), errors=READ_ERRORS,
+        answer_example=examples.EVENTS_ANSWER,
+        description="The recorded events, oldest first, a page at a time: `limit` (1 to "
+        f"{tenant_events.MAX_LIMIT}, default {tenant_events.DEFAULT_LIMIT}) after the version "
+        "`starting_after`; `has_more` says whether later events exist. Each event shows the "
+        "fields allowed for its type, and a server URL as its origin (`tuco audit` shows all).",
     ),
     Operation(
         "GET", "/api/lines/by-user", lines_by_user, "listLines",

@@ -146,6 +146,7 @@ class Event(Answer):
 
 class EventsAnswer(Answer):
     events: list[Event]
+    has_more: bool = field(name="has_more", default=False)  # later events exist
 
 
 class AvailabilityAnswer(Answer):

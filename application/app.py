@@ -155,8 +155,12 @@ class LinesApp(Lookups, Application[UUID]):
     def _get(self, aggregate_id: UUID) -> Any:
         return from_store(self, aggregate_id)
 
-    def history(self, request_id: UUID) -> list[Any]:
+    def history(
+        self, request_id: UUID, after: int | None = None, limit: int | None = None
+    ) -> list[Any]:
+        """The events of one aggregate, oldest first: those with a version above `after`,
+        at most `limit` of them (None: all)."""
         try:
-            return list(self.events.get(request_id))
+            return list(self.events.get(request_id, gt=after, limit=limit))
         except PersistenceError as e:
             raise store_unavailable(e) from e

@@ -143,7 +143,12 @@ def test_an_invalid_idempotency_key_is_a_validation_error(
     assert lines(client, tenant) == []
 
 
-def test_a_body_over_64_kilobytes_is_a_validation_error(client: TestClient, tenant: Tenant) -> None:
+def test_a_body_over_64_kilobytes_is_payload_too_large(
+    services: Services, client: TestClient, tenant: Tenant
+) -> None:
+    """SPEC §7 (second round): 413 `payload_too_large`, no longer 422."""
+    before = log_position(services)
     big = phone_body(firstName="A" * 70_000)
     r = client.post("/api/line-requests", json=big, headers=tenant.headers)
-    assert_error(r, 422, "validation_error")
+    assert_error(r, 413, "payload_too_large", "body")
+    assert log_position(services) == before
