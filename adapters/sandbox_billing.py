@@ -97,6 +97,8 @@ class SandboxBilling(Billing):
             amount_due=row.amount,
             amount_paid=row.amount_paid,
             request_id=UUID(row.request_id),
+            billed_workspace=row.workspace_id,
+            currency=row.currency,
         )
 
     def describe(self, invoice_id: str) -> tuple[Invoice, str, str]:

@@ -100,7 +100,7 @@ class StripeBilling(Billing):
         metadata = {"line_request_id": str(order.request_id), "workspace_id": order.workspace_id}
         inv = self._search(customer, order.request_id, order.requested_at)
         if inv is not None and inv.status != "draft":
-            return to_invoice(inv)
+            return self._read(inv)
         with stripe_errors():
             inv = inv or self.client.v1.invoices.create(
                 params={
@@ -132,7 +132,24 @@ class StripeBilling(Billing):
                     params={"auto_advance": False},
                     options={"idempotency_key": f"{key}-finalize"},
                 )
-        return to_invoice(inv)
+        return self._read(inv)
+
+    def _read(self, inv: Any) -> Invoice:
+        """The port's invoice, with the workspace its customer is remembered for."""
+        return to_invoice(inv, self.workspace_of(str(inv.customer or "")))
+
+    def workspace_of(self, customer_id: str) -> str | None:
+        """The workspace whose remembered Stripe customer this is (None: not one of ours;
+        a customer's metadata is not trusted for this, anyone can write it)."""
+        if not customer_id:
+            return None
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(stripe_customers.c.workspace_id).where(
+                    stripe_customers.c.customer_id == customer_id
+                )
+            ).first()
+        return None if found is None else str(found[0])
 
     def _item_price(self, order: InvoiceOrder) -> dict[str, Any]:
         price = self.prices.for_channel(order.channel)
@@ -147,7 +164,7 @@ class StripeBilling(Billing):
         if customer is None:  # no customer: nothing was ever billed to this workspace
             return None
         found = self._search(customer, request_id, since)
-        return None if found is None else to_invoice(found)
+        return None if found is None else self._read(found)
 
     def _search(self, customer: str, request_id: UUID, since: datetime | None) -> Any | None:
         """The customer's invoice whose metadata names the request (Stripe lists cannot
@@ -167,7 +184,8 @@ class StripeBilling(Billing):
 
     def get_invoice(self, invoice_id: str) -> Invoice:
         with stripe_errors(invoice_id):
-            return to_invoice(self.client.v1.invoices.retrieve(invoice_id))
+            inv = self.client.v1.invoices.retrieve(invoice_id)
+        return self._read(inv)
 
     def void_invoice(self, invoice_id: str) -> Invoice:
         invoice = self.get_invoice(invoice_id)
@@ -181,7 +199,7 @@ class StripeBilling(Billing):
             voided = self.client.v1.invoices.void_invoice(
                 invoice_id, options={"idempotency_key": f"tuco-{invoice_id}-void"}
             )
-        return to_invoice(voided)
+        return self._read(voided)
 
     def refund(self, invoice_id: str, request_id: UUID) -> str:
         with stripe_errors(invoice_id):
@@ -200,7 +218,8 @@ class StripeBilling(Billing):
                     "payment_intent": intent,
                     "metadata": {"line_request_id": str(request_id), "invoice_id": invoice_id},
                 },
-                options={"idempotency_key": f"tuco-{request_id}-refund"},
+                # one key per invoice: a request may also have stray payments to return
+                options={"idempotency_key": f"tuco-{request_id}-refund-{invoice_id}"},
             )
         return str(refund.id)
 
@@ -221,7 +240,7 @@ def remember_customer(engine: Engine, workspace_id: str, customer_id: str) -> No
         pass  # remembered before (by us, by a subscription, or by another process)
 
 
-def to_invoice(inv: Any) -> Invoice:
+def to_invoice(inv: Any, billed_workspace: str | None = None) -> Invoice:
     metadata = metadata_of(inv)
     request_id = metadata.get("line_request_id")
     try:
@@ -235,7 +254,19 @@ def to_invoice(inv: Any) -> Invoice:
         amount_due=int(inv.amount_due or 0),
         amount_paid=int(inv.amount_paid or 0),
         request_id=rid,
+        billed_workspace=billed_workspace,
+        currency=getattr(inv, "currency", None),
+        for_subscription=_of_subscription(inv),
     )
+
+
+def _of_subscription(inv: Any) -> bool:
+    """Billed by a subscription (`subscription`, or `parent.subscription_details` in newer
+    API versions), so not an add-on's invoice."""
+    if getattr(inv, "subscription", None):
+        return True
+    parent = getattr(inv, "parent", None)
+    return bool(parent and getattr(parent, "subscription_details", None))
 
 
 def with_client(api_key: str, api_base: str | None, timeout: float) -> stripe.StripeClient:

@@ -61,12 +61,19 @@ class InvoiceOrder:
 
 @dataclass(frozen=True)
 class Invoice:
+    """An invoice as the provider reports it. `request_id` is what its metadata names, which
+    whoever created the invoice chose; `billed_workspace` is the workspace whose billing
+    customer it is billed to (None: a customer this service does not know)."""
+
     id: str
     url: str
     status: InvoiceStatus
     amount_due: int
     amount_paid: int
     request_id: UUID | None
+    billed_workspace: str | None = None
+    currency: str | None = None
+    for_subscription: bool = False
 
 
 class Billing(ABC):

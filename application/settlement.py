@@ -71,22 +71,28 @@ class Settlement:
         if invoice.request_id is None:
             return None
         if invoice.status is Status.PAID:
-            return self.record_payment(invoice.request_id, invoice.id, invoice.amount_paid)
+            return self.record_payment(invoice.request_id, invoice)
         if invoice.status in (Status.VOID, Status.UNCOLLECTIBLE):
             req = self.app.find_request(invoice.request_id)
             if (
                 req is not None
                 and req.state is LineState.AWAITING_PAYMENT
-                and req.invoice_id in (None, invoice.id)
+                and decisions.is_own_invoice(req, facts_of(invoice))
             ):
                 reason = f"invoice {invoice.status.value}"
                 return self.cancel(req.workspace_id, req.id, by="billing", reason=reason)
         return None
 
-    def record_payment(self, request_id: UUID, invoice_id: str, amount: int) -> LineView:
+    def record_payment(self, request_id: UUID, invoice: Invoice) -> LineView | None:
+        """The request's own payment settles it; any other paid invoice naming it is a
+        stray payment, recorded and refunded (`decisions.receive_payment`)."""
+        if self.app.find_request(request_id) is None:
+            log.warning("paid invoice %s names no line request %s", invoice.id, request_id)
+            return None
         now = self.clock.now()
+        facts = facts_of(invoice)
         view = self.app.change_request(
-            request_id, lambda r, ws: decisions.pay(r, ws, invoice_id, amount, now)
+            request_id, lambda r, ws: decisions.receive_payment(r, ws, facts, now)
         )
         if WorkKind.REFUND in view.owed:
             return self.try_step(self.refund, request_id) or view
@@ -118,11 +124,25 @@ class Settlement:
         )
 
     def refund(self, request_id: UUID) -> LineView | None:
+        """Return what is owed back: stray payments of other invoices, then the request's
+        own payment when it failed or was canceled."""
         view = self.app.view(request_id)
-        if WorkKind.REFUND not in view.owed or view.invoice_id is None:
+        if WorkKind.REFUND not in view.owed:
             return None
+        req = self.app.line_request(request_id)
+        for invoice_id in list(req.stray_payments):
+            view = self._refund_stray(request_id, invoice_id)
+        if not req.refund_due or view.invoice_id is None:
+            return view
         refund_id = self.billing.refund(view.invoice_id, view.id)
         return self.app.change_request(request_id, lambda r, ws: decisions.refund(r, refund_id))
+
+    def _refund_stray(self, request_id: UUID, invoice_id: str) -> LineView:
+        refund_id = self.billing.refund(invoice_id, request_id)
+        log.warning("stray payment of invoice %s for %s refunded", invoice_id, request_id)
+        return self.app.change_request(
+            request_id, lambda r, ws: decisions.refund_stray(r, invoice_id, refund_id)
+        )
 
     def try_issue_invoice(self, request_id: UUID) -> LineView | None:
         return self.try_step(self.issue_invoice, request_id)
@@ -151,4 +171,15 @@ def order_of(view: LineView) -> InvoiceOrder:
         currency=view.currency or "usd",
         description=f"Additional {view.channel.value} line: {view.first_name} {view.last_name}",
         requested_at=view.created_at,
+    )
+
+
+def facts_of(invoice: Invoice) -> decisions.InvoiceFacts:
+    return decisions.InvoiceFacts(
+        invoice_id=invoice.id,
+        amount_due=invoice.amount_due,
+        amount_paid=invoice.amount_paid,
+        currency=invoice.currency,
+        billed_workspace=invoice.billed_workspace,
+        addon=not invoice.for_subscription,
     )

@@ -16,7 +16,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import bounds
-from domain.enums import Billing, Channel, LineState, LineType, Plan, RequestSource
+from domain.enums import (
+    Billing,
+    Channel,
+    LineState,
+    LineType,
+    PaymentStatus,
+    Plan,
+    RequestSource,
+)
 from domain.errors import IdempotencyConflict, InvalidTransition, SubscriptionRequired
 from domain.line_request import LineRequest
 from domain.line_state import PROVISIONING_TIMEOUT
@@ -116,6 +124,70 @@ def pay(
         return [req]
     ws.settle_payment(req.id)
     return [ws, req]
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    """What the billing provider says of an invoice that names a request."""
+
+    invoice_id: str
+    amount_due: int
+    amount_paid: int
+    currency: str | None
+    billed_workspace: str | None  # whose billing customer it is billed to (None: unknown)
+    addon: bool  # an add-on invoice, not a subscription's
+
+
+def is_own_invoice(req: LineRequest, invoice: InvoiceFacts) -> bool:
+    """The request's own invoice: the one it recorded, or, while none is recorded yet, an
+    add-on invoice; either way billed to the request's own workspace. Metadata naming the
+    request is not enough: anyone who can create an invoice can write it."""
+    if req.billing is not Billing.ADDON or not invoice.addon:
+        return False
+    if invoice.billed_workspace != req.workspace_id:
+        return False
+    if req.currency and invoice.currency and invoice.currency.lower() != req.currency.lower():
+        return False
+    return req.invoice_id in (None, invoice.invoice_id)
+
+
+def settles(req: LineRequest, invoice: InvoiceFacts) -> bool:
+    """Its own invoice, paid in full: at least the price (or, for the recorded invoice, its
+    whole amount when that is less, as with a Stripe price configured for the channel)."""
+    if not is_own_invoice(req, invoice):
+        return False
+    price = req.price_amount or 0
+    if req.invoice_id == invoice.invoice_id:
+        price = min(price, invoice.amount_due)
+    return invoice.amount_paid >= price
+
+
+def receive_payment(
+    req: LineRequest, ws: Workspace, invoice: InvoiceFacts, now: datetime
+) -> list[Aggregate]:
+    """A paid invoice that names the request: its own payment settles it (`pay`); any
+    other is a stray payment, recorded to be refunded. Either, reported again, changes
+    nothing."""
+    bounds.count("amount", invoice.amount_paid)
+    if invoice.invoice_id == req.invoice_id and req.payment_status in (
+        PaymentStatus.PAID,
+        PaymentStatus.REFUNDED,
+    ):
+        return []  # this request's payment, already recorded
+    if settles(req, invoice) and req.payment_status not in (
+        PaymentStatus.PAID,
+        PaymentStatus.REFUNDED,
+    ):
+        return pay(req, ws, invoice.invoice_id, invoice.amount_paid, now)
+    return [req] if req.record_stray_payment(invoice.invoice_id, invoice.amount_paid) else []
+
+
+def refund_stray(req: LineRequest, invoice_id: str, refund_id: str) -> list[Aggregate]:
+    """A stray payment returned; nothing when it is not owed any more."""
+    if invoice_id not in req.stray_payments:
+        return []
+    req.record_stray_refund(invoice_id, refund_id)
+    return [req]
 
 
 def cancel(req: LineRequest, ws: Workspace, by: str, reason: str) -> list[Aggregate]:

@@ -88,6 +88,10 @@ class LineRequest(LineRequestState, Aggregate):
         self.canceled_by: str | None = None
         self.invoice_searched = False
         self.late_answers: list[str] = []
+        # Payments of invoices that are not this request's (finding 1 of the security
+        # review): invoice id → amount while owed back, → refund id once refunded.
+        self.stray_payments: dict[str, int] = {}
+        self.stray_refunds: dict[str, str] = {}
 
     def _refuse(self, action: str) -> InvalidTransition:
         return InvalidTransition(action, self.state_name)
@@ -161,6 +165,29 @@ class LineRequest(LineRequestState, Aggregate):
     def _refunded(self, refund_id: str, amount: int) -> None:
         self.refund_id = refund_id
         self.payment_status = PaymentStatus.REFUNDED
+
+    def record_stray_payment(self, invoice_id: str, amount: int) -> bool:
+        """A paid invoice names this request but does not settle it (another customer's,
+        another invoice than the recorded one, less than the price): it is recorded so that
+        it gets refunded (SPEC §6, invariant 6). False when already recorded."""
+        if invoice_id in self.stray_payments or invoice_id in self.stray_refunds:
+            return False
+        self._stray_payment_received(invoice_id=invoice_id, amount=amount)
+        return True
+
+    @event("StrayPaymentReceived")
+    def _stray_payment_received(self, invoice_id: str, amount: int) -> None:
+        self.stray_payments[invoice_id] = amount
+
+    def record_stray_refund(self, invoice_id: str, refund_id: str) -> None:
+        if invoice_id not in self.stray_payments:
+            raise self._refuse(f"refund invoice {invoice_id} of")
+        self._stray_payment_refunded(invoice_id=invoice_id, refund_id=refund_id)
+
+    @event("StrayPaymentRefunded")
+    def _stray_payment_refunded(self, invoice_id: str, refund_id: str) -> None:
+        del self.stray_payments[invoice_id]
+        self.stray_refunds[invoice_id] = refund_id
 
     # --- lifecycle -----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ class LineRequestState:
     server_url: str | None
     health_status: HealthStatus | None
     health_checked_at: datetime | None
+    stray_payments: dict[str, int]
 
     @property
     def state_name(self) -> str:
@@ -86,7 +87,7 @@ class LineRequestState:
             "invoice": self.needs_invoice,
             "invoice_search": self.needs_invoice_search,
             "void": self.needs_void,
-            "refund": self.refund_due,
+            "refund": self.refund_due or bool(self.stray_payments),
             "provision": self.state is LineState.PROVISIONING,
             "reconcile": self.state is LineState.AWAITING_PAYMENT and self.invoice_id is not None,
             "health_check": self.state is LineState.ACTIVE and bool(self.server_url),
