@@ -152,6 +152,9 @@ class Settings:
     clerk_authorized_parties: tuple[str, ...] = ()
     health_timeout: float = 2.0
     health_check_seconds: float | None = None
+    health_cooldown: float = 5.0  # a dashboard check this soon after the last gets its result
+    health_rate_limit: int = 60  # new dashboard probes per workspace per minute (0: no limit)
+    health_workers: int = 8  # threads that run dashboard probes
     notify_url: str | None = None
     notify_secret: str | None = None
     internal_token: str | None = None
@@ -211,6 +214,9 @@ class Settings:
             ),
             health_timeout=_float(e, "TUCO_HEALTH_TIMEOUT", cls.health_timeout),
             health_check_seconds=_float(e, "TUCO_HEALTH_CHECK_SECONDS", 0.0) or None,
+            health_cooldown=_float(e, "TUCO_HEALTH_COOLDOWN", cls.health_cooldown),
+            health_rate_limit=_int(e, "TUCO_HEALTH_RATE_LIMIT", cls.health_rate_limit),
+            health_workers=_int(e, "TUCO_HEALTH_WORKERS", cls.health_workers),
             notify_url=_opt(e, "TUCO_NOTIFY_URL"),
             notify_secret=_opt(e, "TUCO_NOTIFY_SECRET"),
             internal_token=_opt(e, "TUCO_INTERNAL_TOKEN"),

@@ -35,6 +35,7 @@ from application.audit import Audit
 from application.billing_events import BillingEvents
 from application.commands import LineDefaults, Pricing
 from application.health import HealthChecks, HealthProbe, Notifier
+from application.health_gate import HealthGate
 from application.keys import ApiKeys
 from application.metrics import Metrics
 from application.ports import Billing, Clock, Provisioner, Subscriptions
@@ -84,6 +85,7 @@ class Services:
     usage: UsageReporting
     sandbox_lines: SandboxLines
     clerk: ClerkVerifier | None
+    health_gate: HealthGate
     # The worker thread's watchdog, once a server started it (restarts, alive).
     worker_supervisor: Supervised | None = None
     # What /metrics counts and what /readyz checks (observability).
@@ -110,6 +112,7 @@ class Services:
         return self.billing if isinstance(self.billing, SandboxBilling) else None
 
     def close(self) -> None:
+        self.health_gate.close()
         self.read_model.follower.close()
         self.app.close()
         self.database.dispose()
@@ -225,6 +228,9 @@ def build(
         sandbox_lines=SandboxLines(database.write_engine, database.read_engine),
         clerk=_clerk(settings),
         metrics=Metrics(commands=app.writer.outcomes),
+        health_gate=HealthGate(
+            health, settings.health_cooldown, settings.health_rate_limit, settings.health_workers
+        ),
     )
     register_checks(services.readiness, database, read_model.follower)
     for target, table in TABLE_TARGETS.items():

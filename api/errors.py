@@ -7,6 +7,7 @@ failures arrive here already translated by the adapters (`ServiceBusy`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -18,7 +19,7 @@ from adapters.sandbox_billing import InvoiceNotPayable
 from adapters.webhook_inbox import InvalidSignature
 from api.responses import JSON
 from api.schemas import ErrorAnswer, ErrorDetail
-from application.errors import ServiceBusy
+from application.errors import RateLimited, ServiceBusy
 from application.ports import ExternalServiceUnavailable, InvoiceNotFound
 from domain import errors as d
 
@@ -79,6 +80,7 @@ ERRORS: dict[type[Exception], Answer] = {
     d.LineNotCheckable: Answer(400, "line_not_checkable"),
     d.WorkspaceExists: Answer(409, "conflict"),
     InvalidSignature: Answer(400, "invalid_signature"),
+    RateLimited: Answer(429, "rate_limited"),
     ServiceBusy: Answer(503, "service_unavailable"),
     ExternalServiceUnavailable: Answer(503, "service_unavailable"),
 }
@@ -124,6 +126,8 @@ def error_response(exc: Exception) -> Response:
     if row.status == 503:
         headers["Retry-After"] = "1"
         message = UNAVAILABLE
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     pending = getattr(exc, "request_id", None) if isinstance(exc, d.PaymentPending) else None
     body = error_body(
         row.code, message, getattr(exc, "param", None), str(pending) if pending else None

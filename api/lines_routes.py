@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Annotated, Any
 
@@ -23,14 +24,13 @@ class AvailabilityQuery(Struct, kw_only=True):
 
 
 async def check_availability(request: Request) -> Response:
+    """Through the health gate: one probe per line at a time, a recent result within the
+    cooldown, a rate limit per workspace, probes on their own pool (`HealthGate`)."""
     services: Services = request.app.state.services
-
-    def work() -> Any:
-        caller = authenticate_dashboard(request, services.clerk)
-        q = parsing.query(request.query_params, AvailabilityQuery)
-        return services.health.check(parsing.request_id(q.id), caller.workspace_id)
-
-    result = await run_in_threadpool(work)
+    caller = await run_in_threadpool(authenticate_dashboard, request, services.clerk)
+    q = parsing.query(request.query_params, AvailabilityQuery)
+    request_id = parsing.request_id(q.id)
+    result = await asyncio.wrap_future(services.health_gate.submit(request_id, caller.workspace_id))
     return JSON(
         AvailabilityAnswer(
             success=True,

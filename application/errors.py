@@ -14,3 +14,11 @@ def store_unavailable(error: BaseException) -> ServiceBusy:
     if isinstance(error, ServiceBusy):
         return error
     return ServiceBusy(f"The event store is unavailable: {error}")
+
+
+class RateLimited(Exception):
+    """Too many calls of one kind from one workspace; retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

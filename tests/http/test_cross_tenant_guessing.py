@@ -26,9 +26,7 @@ ENDPOINTS = [
 ]
 
 
-def _probe(
-    client: TestClient, headers: dict[str, str], rid: str, n: int
-) -> tuple[int, str, float]:
+def _probe(client: TestClient, headers: dict[str, str], rid: str, n: int) -> tuple[int, str, float]:
     method, path, body = ENDPOINTS[n % len(ENDPOINTS)]
     started = time.perf_counter()
     r = client.request(method, path.format(rid), json=body, headers=headers)

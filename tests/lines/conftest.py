@@ -86,6 +86,7 @@ def settings(
         notify_url=notify_receiver.url,
         notify_secret=NOTIFY_SECRET,
         health_timeout=HEALTH_TIMEOUT,
+        health_cooldown=0.0,  # each check here probes; coalescing is tested on its own
     )
 
 

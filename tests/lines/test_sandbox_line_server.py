@@ -132,6 +132,7 @@ def test_tuco_serve_checks_its_own_sandbox_lines_out_of_the_box(
         "TUCO_CLERK_PUBLIC_KEY": clerk_key.public_pem,
         "TUCO_SANDBOX_PROVISION_SECONDS": "0",
         "TUCO_WORKER_INTERVAL": "0.1",
+        "TUCO_HEALTH_COOLDOWN": "0",  # the check right after a change must probe again
     }
     token = bearer(clerk_key.sign(claims("org_a", version=2)))
     with (
