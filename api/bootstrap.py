@@ -29,6 +29,7 @@ from adapters.stripe_billing import StripeBilling, StripePrices, with_client
 from adapters.stripe_subscriptions import StripeSubscriptions
 from adapters.webhook_inbox import WebhookInbox
 from adapters.write_lock import PgWriteLock
+from api.limits import TokenBuckets
 from api.readiness_checks import register_checks
 from application.app import LinesApp
 from application.audit import Audit
@@ -229,7 +230,7 @@ def build(
         clerk=_clerk(settings),
         metrics=Metrics(commands=app.writer.outcomes),
         health_gate=HealthGate(
-            health, settings.health_cooldown, settings.health_rate_limit, settings.health_workers
+            health, settings.health_cooldown, _probe_budget(settings), settings.health_workers
         ),
     )
     register_checks(services.readiness, database, read_model.follower)
@@ -239,6 +240,13 @@ def build(
             with contextlib.suppress(RebuildRunning):  # another process is on it
                 services.rebuilder(target).rebuild()
     return services
+
+
+def _probe_budget(settings: Settings) -> Callable[[str], float] | None:
+    """New dashboard probes per workspace: TUCO_HEALTH_RATE_LIMIT a minute, in bursts of
+    as many (None: no limit)."""
+    per_minute = settings.health_rate_limit
+    return TokenBuckets(per_minute / 60.0, per_minute).take if per_minute > 0 else None
 
 
 def _notifier(settings: Settings) -> Notifier:

@@ -17,48 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from uuid import UUID
 
 from application.errors import RateLimited
 from application.health import CheckResult, HealthChecks
 
 Key = tuple[str, UUID]  # (workspace, line): another workspace never shares a result
+Take = Callable[[str], float]  # a token for a workspace: 0, or the seconds until one
 MAX_REMEMBERED = 10_000
-
-
-@dataclass
-class Bucket:
-    tokens: float
-    updated: float
-
-
-class RateBuckets:
-    """`per_minute` new probes per workspace, in bursts of up to `per_minute` (0: no limit)."""
-
-    def __init__(self, per_minute: int, now: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self.now = now
-        self._buckets: dict[str, Bucket] = {}
-
-    def take(self, workspace_id: str) -> None:
-        """One token, or RateLimited with the seconds until the next; caller holds a lock."""
-        if self.per_minute <= 0:
-            return
-        now, rate = self.now(), self.per_minute / 60.0
-        bucket = self._buckets.setdefault(workspace_id, Bucket(float(self.per_minute), now))
-        bucket.tokens = min(float(self.per_minute), bucket.tokens + (now - bucket.updated) * rate)
-        bucket.updated = now
-        if bucket.tokens < 1.0:
-            raise RateLimited(
-                "Too many line checks for this workspace; retry later.",
-                (1.0 - bucket.tokens) / rate,
-            )
-        bucket.tokens -= 1.0
-        if len(self._buckets) > MAX_REMEMBERED:  # full buckets hold nothing worth keeping
-            full = [w for w, b in self._buckets.items() if b.tokens >= self.per_minute - 1]
-            for w in full:
-                del self._buckets[w]
 
 
 class HealthGate:
@@ -69,14 +35,15 @@ class HealthGate:
         self,
         checks: HealthChecks,
         cooldown: float,
-        per_minute: int,
+        take: Take | None,
         workers: int = 8,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`take`: the per-workspace rate limit of new probes (None: no limit)."""
         self.checks = checks
         self.cooldown = cooldown
         self.now = now
-        self.buckets = RateBuckets(per_minute, now)
+        self.take = take
         self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="tuco-health")
         self._lock = threading.Lock()
         self._running: dict[Key, Future[CheckResult]] = {}
@@ -96,7 +63,9 @@ class HealthGate:
             running = self._running.get(key)
             if running is not None:
                 return running
-            self.buckets.take(workspace_id)
+            wait = self.take(workspace_id) if self.take else 0.0
+            if wait > 0:
+                raise RateLimited("Too many line checks for this workspace; retry later.", wait)
             future = self.pool.submit(self.checks.check, request_id, workspace_id)
             self._running[key] = future
         future.add_done_callback(lambda f: self._finished(key, f))
