@@ -169,15 +169,10 @@ def receive_payment(
     other is a stray payment, recorded to be refunded. Either, reported again, changes
     nothing."""
     bounds.count("amount", invoice.amount_paid)
-    if invoice.invoice_id == req.invoice_id and req.payment_status in (
-        PaymentStatus.PAID,
-        PaymentStatus.REFUNDED,
-    ):
-        return []  # this request's payment, already recorded
-    if settles(req, invoice) and req.payment_status not in (
-        PaymentStatus.PAID,
-        PaymentStatus.REFUNDED,
-    ):
+    paid_before = req.payment_status in (PaymentStatus.PAID, PaymentStatus.REFUNDED)
+    if paid_before and invoice.invoice_id == req.invoice_id:
+        return []  # this request's own payment, already recorded
+    if not paid_before and settles(req, invoice):
         return pay(req, ws, invoice.invoice_id, invoice.amount_paid, now)
     return [req] if req.record_stray_payment(invoice.invoice_id, invoice.amount_paid) else []
 
