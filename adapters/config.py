@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters import config_rules
 from adapters.config_rules import ConfigError
+from adapters.signing import Signer
 
 __all__ = ["ConfigError", "Settings", "StripeSettings"]
 
@@ -109,8 +110,9 @@ class StripeSettings:
     def from_env(cls, e: Mapping[str, str], required: bool) -> StripeSettings | None:
         api_key = e.get("STRIPE_API_KEY", "").strip()
         secret = e.get("STRIPE_WEBHOOK_SECRET", "").strip()
-        if required and not (api_key and secret):
-            raise ConfigError("TUCO_BILLING=stripe needs STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET")
+        for name, value in (("STRIPE_API_KEY", api_key), ("STRIPE_WEBHOOK_SECRET", secret)):
+            if required and not value:
+                raise ConfigError(f"TUCO_BILLING=stripe needs {name} (it is missing or empty)")
         if not secret:
             return None
         return cls(
@@ -126,6 +128,62 @@ class StripeSettings:
             price_phone=e.get("TUCO_STRIPE_PRICE_PHONE", "").strip() or None,
             price_email=e.get("TUCO_STRIPE_PRICE_EMAIL", "").strip() or None,
         )
+
+
+PROVISIONERS = ("sandbox", "manual", "http")
+
+
+@dataclass(frozen=True)
+class ProvisionerSettings:
+    """`TUCO_PROVISIONER` and, for `http`, the provisioning service (SPEC §7)."""
+
+    kind: str = "sandbox"
+    url: str | None = None
+    secret: str | None = None
+    poll_seconds: float = 60.0
+    timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls, e: Mapping[str, str], billing: str) -> ProvisionerSettings:
+        kind = e.get("TUCO_PROVISIONER", "").strip()
+        if not kind and billing == "stripe":
+            raise ConfigError(
+                "TUCO_BILLING=stripe needs TUCO_PROVISIONER set explicitly "
+                "(manual or http; a paid line must never be activated by the sandbox)"
+            )
+        kind = kind or cls.kind
+        if kind not in PROVISIONERS:
+            raise ConfigError(f"TUCO_PROVISIONER must be sandbox, manual or http, not {kind!r}")
+        url = (_opt(e, "TUCO_PROVISIONER_URL") or "").rstrip("/") or None
+        secret = _opt(e, "TUCO_PROVISIONER_SECRET")
+        if kind == "http":
+            if url is None or not url.startswith(("http://", "https://")):
+                raise ConfigError("TUCO_PROVISIONER=http needs TUCO_PROVISIONER_URL (http(s)://…)")
+            if secret is None or not secret.startswith("whsec_"):
+                raise ConfigError("TUCO_PROVISIONER=http needs TUCO_PROVISIONER_SECRET (whsec_…)")
+            try:
+                Signer(secret)
+            except ValueError:
+                raise ConfigError("TUCO_PROVISIONER_SECRET is not whsec_ + base64") from None
+        poll = _float(e, "TUCO_PROVISIONER_POLL_SECONDS", cls.poll_seconds)
+        timeout = _float(e, "TUCO_PROVISIONER_TIMEOUT", cls.timeout)
+        if poll <= 0 or timeout <= 0:
+            raise ConfigError("TUCO_PROVISIONER_POLL_SECONDS and _TIMEOUT must be above 0")
+        return cls(kind, url, secret, poll, timeout)
+
+
+def _usage(e: Mapping[str, str], billing: str) -> bool:
+    """`TUCO_USAGE=off` turns off POST /internal/usage; in production (Stripe billing) it is
+    on only with a service token."""
+    raw = e.get("TUCO_USAGE", "on").strip().lower() or "on"
+    if raw not in ("on", "off"):
+        raise ConfigError(f"TUCO_USAGE must be on or off, not {raw!r}")
+    if raw == "on" and billing == "stripe" and not _opt(e, "TUCO_INTERNAL_TOKEN"):
+        raise ConfigError(
+            "TUCO_BILLING=stripe needs TUCO_INTERNAL_TOKEN for POST /internal/usage "
+            "(or TUCO_USAGE=off)"
+        )
+    return raw == "on"
 
 
 @dataclass(frozen=True)
@@ -172,6 +230,9 @@ class Settings:
     cache_size: int = 20_000
     # Reliability (issue 12): seconds a request may stay in provisioning (0 = no deadline).
     provisioning_deadline: float = 3600.0
+    provisioner: ProvisionerSettings = field(default_factory=ProvisionerSettings)
+    usage_enabled: bool = True
+    worker_retry_seconds: float = 1.0  # the first retry delay of a failed step (doubling)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -227,4 +288,7 @@ class Settings:
             provisioning_deadline=_non_negative(
                 e, "TUCO_PROVISIONING_DEADLINE", cls.provisioning_deadline
             ),
+            provisioner=ProvisionerSettings.from_env(e, billing),
+            usage_enabled=_usage(e, billing),
+            worker_retry_seconds=_float(e, "TUCO_WORKER_RETRY_SECONDS", 1.0),
         )

@@ -1,4 +1,5 @@
-"""Tables the adapters own: API key hashes, worker leases, sandbox invoices."""
+"""Tables the adapters own: API key hashes, worker leases, sandbox invoices, provisioning
+orders and callback ids."""
 
 from __future__ import annotations
 
@@ -60,4 +61,25 @@ sandbox_line_status = Table(
     Column("line_id", String(36), primary_key=True),
     Column("up", Boolean, nullable=False),
     Column("imessage", Boolean, nullable=False),
+)
+
+# Orders sent to the http provisioning service (TUCO_PROVISIONER=http): when each was
+# accepted and last polled, so the worker sends once and polls only after the poll interval.
+provisioning_orders = Table(
+    "provisioning_orders",
+    metadata,
+    Column("request_id", String(36), primary_key=True),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("polled_at", DateTime(timezone=True)),
+)
+
+# The `webhook-id` of every provisioning callback, bound to the request it first named: the
+# signature does not cover the URL, so a captured callback replayed at another request's URL
+# is refused.
+provisioning_messages = Table(
+    "provisioning_messages",
+    metadata,
+    Column("message_id", String(255), primary_key=True),
+    Column("request_id", String(36), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
 )

@@ -10,7 +10,11 @@ import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from standardwebhooks.webhooks import (
+    EmptyWebhookSecretError,
+    Webhook,
+    WebhookVerificationError,
+)
 
 
 class InvalidSignature(Exception):
@@ -28,7 +32,7 @@ class Signer:
     def __init__(self, secret: str) -> None:
         try:
             self._webhook = Webhook(secret)
-        except (binascii.Error, ValueError) as exc:
+        except (binascii.Error, ValueError, EmptyWebhookSecretError) as exc:
             raise ValueError("a webhook secret is whsec_ followed by base64") from exc
 
     def headers(

@@ -22,6 +22,7 @@ from api.bootstrap import Services, build
 from api.errors import exception_handlers
 from api.limits import Limits, LimitSettings
 from api.observe import RequestLog
+from api.operations import Operation
 from api.version import service_version
 from application.errors import ServiceBusy
 from application.readiness import Check
@@ -128,7 +129,7 @@ def create_app(
 
     table = endpoints.operations()
     app = TucoApp(
-        routes=operations.routes(table),
+        routes=operations.routes(configured(table, svc)),
         # CORS outermost: preflights are not rate-limited, and a 429 is readable cross-origin;
         # then body sizes and media types, before any handler reads a body.
         middleware=[*cors(services.settings.cors_origins), _limits(svc), Middleware(BodyLimits)],
@@ -145,6 +146,23 @@ def _limits(services: Services) -> Middleware:
     s = services.settings
     limits = LimitSettings(s.rate_limit, s.rate_burst, s.body_timeout, s.max_open_batches)
     return Middleware(Limits, settings=limits, known_key=services.keys.known)
+
+
+def configured(table: list[Operation], services: Services) -> list[Operation]:
+    """The operations this configuration serves (the document lists them all): the
+    sandbox's pages only while the sandbox is in use, the provisioning callback only with
+    the http provisioner, and no POST /internal/usage with TUCO_USAGE=off."""
+    settings = services.settings
+    off: list[str] = []
+    if settings.billing != "sandbox":
+        off.append("/sandbox/invoices/")
+    if settings.provisioner.kind != "sandbox":
+        off.append("/sandbox/lines/")
+    if services.provisioning_callbacks is None:
+        off.append("/internal/provisioning/")
+    if not settings.usage_enabled:
+        off.append("/internal/usage")
+    return [op for op in table if not op.path.startswith(tuple(off))]
 
 
 # What a browser on a dashboard origin may send and read cross-origin.

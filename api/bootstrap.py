@@ -21,10 +21,11 @@ from adapters.keys import SqlKeyStore
 from adapters.lease import SqlLease, default_holder
 from adapters.migrate import migrate
 from adapters.notifier import LogNotifier, WebhookNotifier
+from adapters.provisioners import configured_callbacks, configured_provisioner
+from adapters.provisioning_protocol import ProvisioningCallbacks
 from adapters.quiet_loggers import quiet_http_client_loggers
 from adapters.sandbox_billing import SandboxBilling
 from adapters.sandbox_lines import SandboxLines
-from adapters.sandbox_provisioner import SandboxProvisioner
 from adapters.stripe_billing import StripeBilling, StripePrices, with_client
 from adapters.stripe_subscriptions import StripeSubscriptions
 from adapters.webhook_inbox import WebhookInbox
@@ -92,6 +93,8 @@ class Services:
     # What /metrics counts and what /readyz checks (observability).
     metrics: Metrics = field(default_factory=Metrics)
     readiness: Readiness = field(default_factory=Readiness)
+    # TUCO_PROVISIONER=http only: verifies POST /internal/provisioning/{id}.
+    provisioning_callbacks: ProvisioningCallbacks | None = None
 
     async def reads(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a short read: inline on SQLite (a local file, microseconds), in the thread
@@ -181,9 +184,7 @@ def build(
     )
     configured_billing, subscriptions = _billing(settings, database, clock)
     billing = billing or configured_billing
-    provisioner = provisioner or SandboxProvisioner(
-        clock, settings.sandbox_provision_seconds, settings.public_url
-    )
+    provisioner = provisioner or configured_provisioner(settings, database.write_engine, clock)
     settlement = Settlement(app, billing, clock)
     provisioning = Provisioning(app, provisioner, settlement, clock, settings.provisioning_deadline)
     requests = LineRequests(
@@ -203,6 +204,7 @@ def build(
     worker = Worker(
         read_model, settlement, provisioning, health,
         reconcile_every=settings.reconcile_seconds, health_every=settings.health_check_seconds,
+        retry_base=settings.worker_retry_seconds,
     )  # fmt: skip
     workspaces = Workspaces(app)
     secret = settings.stripe.webhook_secret if settings.stripe else None
@@ -232,6 +234,7 @@ def build(
         health_gate=HealthGate(
             health, settings.health_cooldown, _probe_budget(settings), settings.health_workers
         ),
+        provisioning_callbacks=configured_callbacks(settings, database.write_engine, clock),
     )
     register_checks(services.readiness, database, read_model.follower)
     for target, table in TABLE_TARGETS.items():

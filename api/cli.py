@@ -46,6 +46,7 @@ def _bounded(low: int, high: int) -> Callable[[str], int]:
 _nonneg = _bounded(0, bounds.MAX_COUNT)  # what a count column can store
 _port = _bounded(1, 65535)
 _workers = _bounded(1, 64)
+_listed = _bounded(1, 100_000)
 
 
 def workspaces_create(s: Services, a: argparse.Namespace) -> int:

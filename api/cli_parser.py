@@ -129,6 +129,11 @@ def build_parser(h: dict[str, Any], version: str = "unknown") -> argparse.Argume
     c.add_argument("--reason", required=True, help="why, recorded on the event")
     c.set_defaults(handler=h["lines_fail"])
 
+    c = lines.add_parser("pending", help="line requests waiting in provisioning, oldest first")
+    c.add_argument(
+        "--limit", type=h["_listed"], default=1000, help="at most this many (default 1000)"
+    )
+    c.set_defaults(handler=h["lines_pending"])
     c = lines.add_parser("configure", help="where the line's health is probed")
     c.add_argument("id", type=h["_uuid"], help="the line request id")
     c.add_argument("--server-url", required=True, help="http(s) base URL of the line's server")

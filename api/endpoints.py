@@ -8,6 +8,7 @@ from api import (
     health_routes,
     lines_routes,
     metrics,
+    provisioning_routes,
     routes,
     sandbox_lines_routes,
     sandbox_routes,
@@ -20,6 +21,7 @@ def operations() -> list[Operation]:
     return [
         *routes.operations,
         *lines_routes.operations,
+        *provisioning_routes.operations,
         *webhook_routes.operations,
         *sandbox_routes.operations,
         *sandbox_lines_routes.operations,

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adapters import signing
 from adapters.sandbox_billing import InvoiceNotPayable
 from adapters.webhook_inbox import InvalidSignature
 from api.responses import JSON
@@ -81,6 +82,7 @@ ERRORS: dict[type[Exception], Answer] = {
     d.WorkspaceExists: Answer(409, "conflict"),
     InvalidSignature: Answer(400, "invalid_signature"),
     RateLimited: Answer(429, "rate_limited"),
+    signing.InvalidSignature: Answer(400, "invalid_signature"),  # Standard Webhooks
     ServiceBusy: Answer(503, "service_unavailable"),
     ExternalServiceUnavailable: Answer(503, "service_unavailable"),
 }

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import Enum
 from uuid import UUID
 
-from domain.enums import Channel
+from domain.enums import Channel, LineType
 
 
 class Clock(ABC):
@@ -116,6 +116,7 @@ class ProvisioningOrder:
     email: str | None
     phone: str | None
     started_at: datetime
+    line_type: LineType = LineType.PURCHASED
 
 
 class ProvisioningState(Enum):
@@ -135,12 +136,16 @@ class ProvisioningOutcome:
 
 
 class Provisioner(ABC):
-    """The system that actually sets a line up (a carrier, a mail host)."""
+    """The system that actually sets a line up (a carrier, a mail host). Adapters: the
+    sandbox (activates by itself), manual (an operator answers with `tuco lines`), and http
+    (a provisioning service: signed orders out, signed callbacks in, polling)."""
 
     @abstractmethod
     def provision(self, order: ProvisioningOrder) -> ProvisioningOutcome:
         """Start or continue provisioning one line, idempotent per request id; called by
-        the worker until the outcome is no longer PENDING."""
+        the worker on every sweep until the request leaves provisioning. PENDING: nothing
+        known yet (an answer may also arrive another way, such as a callback). Raises
+        ProvisionerUnavailable when the provider cannot be reached (retried with backoff)."""
 
 
 @dataclass(frozen=True)

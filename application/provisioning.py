@@ -4,12 +4,19 @@ request whose provisioning outlives its deadline."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from application.app import Decide, LinesApp
-from application.ports import Clock, Provisioner, ProvisioningOrder, ProvisioningState
+from application.app import LinesApp
+from application.ports import (
+    Clock,
+    Provisioner,
+    ProvisioningOrder,
+    ProvisioningOutcome,
+    ProvisioningState,
+)
 from application.settlement import Settlement
 from application.views import LineView, WorkKind
 from domain import decisions
@@ -19,6 +26,15 @@ from domain.workspace import Workspace
 
 log = logging.getLogger(__name__)
 DEFAULT_DEADLINE = 3600.0
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What recording a provider's answer did: the request as it is now, and whether the
+    answer changed its lifecycle (False: a duplicate, or a late answer after it ended)."""
+
+    view: LineView
+    changed: bool
 
 
 class Provisioning:
@@ -74,18 +90,20 @@ class Provisioning:
                 email=req.email,
                 phone=req.phone,
                 started_at=req.provisioning_started_at,
+                line_type=req.line_type,
             )
         )
-        if outcome.state is ProvisioningState.ACTIVE:
-            self.activate(
-                request_id,
-                outcome.phone,
-                outcome.email,
-                outcome.provider_ref or "",
-                outcome.server_url,
-            )
-        elif outcome.state is ProvisioningState.FAILED:
-            self.fail(request_id, outcome.reason or "provisioning failed")
+        self.answer(request_id, outcome)
+
+    def answer(self, request_id: UUID, outcome: ProvisioningOutcome) -> Answered:
+        """Record what the provider says (a callback, a poll, the sandbox). Only a request
+        still in provisioning changes: a duplicate, or an "active" after "failed", changes
+        nothing and is logged (after the deadline failed it, the answer is kept as late).
+        Deciding inside the writer makes this safe against a callback and a poll answering
+        at the same moment."""
+        if outcome.state is ProvisioningState.PENDING:
+            return Answered(self.app.view(request_id), False)
+        return self._record(request_id, outcome, strict=False)
 
     def activate(
         self,
@@ -95,41 +113,55 @@ class Provisioning:
         provider_ref: str,
         server_url: str | None = None,
     ) -> LineView:
-        """Record the line as set up (after the deadline failed it: only kept as late)."""
-
-        def on_time(req: LineRequest, ws: Workspace) -> list[Aggregate]:
-            req.activate(phone=phone, email=email, provider_ref=provider_ref, server_url=server_url)
-            return [req]
-
-        return self._answer(request_id, "active", provider_ref, on_time)
+        """An operator's activation (`tuco lines activate`): refused unless provisioning
+        (after the deadline failed it: only kept as late)."""
+        outcome = ProvisioningOutcome(
+            ProvisioningState.ACTIVE, phone, email, provider_ref, server_url=server_url
+        )
+        return self._record(request_id, outcome, strict=True).view
 
     def fail(self, request_id: UUID, reason: str) -> LineView:
-        """Record the failure and free the slot; a paid add-on is then refunded (after the
-        deadline failed the request: only kept as late)."""
-        view = self._answer(
-            request_id, "failed", None, lambda req, ws: decisions.fail(req, ws, reason)
-        )
-        return self._refund_owed(view)
+        """An operator's failure (`tuco lines fail`), refused unless provisioning; a paid
+        add-on is then refunded (after the deadline failed it: only kept as late)."""
+        outcome = ProvisioningOutcome(ProvisioningState.FAILED, reason=reason)
+        return self._record(request_id, outcome, strict=True).view
 
-    def _answer(
-        self, request_id: UUID, status: str, provider_ref: str | None, on_time: Decide
-    ) -> LineView:
-        late = False
+    def _record(self, request_id: UUID, outcome: ProvisioningOutcome, strict: bool) -> Answered:
+        status = outcome.state.value
+        late, changed = [False], [False]
 
         def decide(req: LineRequest, ws: Workspace) -> list[Aggregate]:
-            nonlocal late
-            late = req.timed_out
-            if late:
-                return decisions.answer_late(req, status, provider_ref)
-            return on_time(req, ws)
+            late[0] = req.timed_out  # decided again after a conflict: recomputed
+            changed[0] = False
+            if late[0]:
+                return decisions.answer_late(req, status, outcome.provider_ref)
+            if req.state is not LineState.PROVISIONING and not strict:
+                return []
+            changed[0] = True
+            if outcome.state is ProvisioningState.ACTIVE:
+                req.activate(
+                    phone=outcome.phone,
+                    email=outcome.email,
+                    provider_ref=outcome.provider_ref or "",
+                    server_url=outcome.server_url,
+                )
+                return [req]
+            return decisions.fail(req, ws, outcome.reason or "provisioning failed")
 
         view = self.app.change_request(request_id, decide)
-        if late:
+        if late[0]:
             log.warning(
                 "line request %s: the provisioner answered %r (ref %r) after the deadline "
-                "failed it; nothing changes", request_id, status, provider_ref,
+                "failed it; nothing changes", request_id, status, outcome.provider_ref,
             )  # fmt: skip
-        return view
+        elif not changed[0]:
+            log.info(
+                "provisioning answer %r for %s changes nothing: it is %s",
+                status, request_id, view.state.value,
+            )  # fmt: skip
+        if not changed[0]:
+            return Answered(view, False)
+        return Answered(self._refund_owed(view), True)
 
     def _refund_owed(self, view: LineView) -> LineView:
         if WorkKind.REFUND in view.owed:

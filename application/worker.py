@@ -25,10 +25,16 @@ EXPECTED = (ExternalServiceUnavailable, ServiceBusy, DomainError, InvoiceNotFoun
 
 
 class Backoff:
-    """When each failing item may be tried again: 1 s, 2 s, 4 s, … up to `cap`."""
+    """When each failing item may be tried again: `base` (1 s), doubling up to `cap`."""
 
-    def __init__(self, cap: float = 300.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        cap: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+        base: float = 1.0,
+    ) -> None:
         self.cap = cap
+        self.base = base
         self.clock = clock
         self._failures: dict[tuple[WorkKind, UUID], tuple[int, float]] = {}
 
@@ -38,7 +44,7 @@ class Backoff:
 
     def failed(self, key: tuple[WorkKind, UUID]) -> float:
         count = self._failures.get(key, (0, 0.0))[0] + 1
-        delay = min(self.cap, 2.0 ** (count - 1))
+        delay = min(self.cap, self.base * 2.0 ** (count - 1))
         self._failures[key] = (count, self.clock() + delay)
         return delay
 
@@ -59,10 +65,11 @@ class Worker:
         reconcile_every: float = 60.0,
         health_every: float | None = None,
         batch: int = 200,
+        retry_base: float = 1.0,
     ) -> None:
         self.read_model = read_model
         self.batch = batch
-        self.backoff = Backoff()
+        self.backoff = Backoff(base=retry_base)
         # Sweeps that run every so often rather than on every pass (0 = every pass,
         # None = never).
         self.every = {WorkKind.RECONCILE: reconcile_every, WorkKind.HEALTH_CHECK: health_every}

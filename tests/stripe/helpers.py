@@ -51,6 +51,10 @@ def stripe_env(
         "STRIPE_WEBHOOK_SECRET": SECRET,
         "TUCO_STRIPE_API_BASE": emu.base_url,
         "TUCO_STRIPE_PLAN_PRICES": ",".join(f"{plan}={p}" for plan, p in plan_prices.items()),
+        # Production start-up needs these named (SPEC §7); the sandbox provisioner on purpose
+        # here, these tests are about billing.
+        "TUCO_PROVISIONER": "sandbox",
+        "TUCO_INTERNAL_TOKEN": "internal-token-for-stripe-tests",
         "TUCO_SANDBOX_PROVISION_SECONDS": "0",
         "TUCO_RECONCILE_SECONDS": "3600",
         "TUCO_WORKER_INTERVAL": "0.1",
