@@ -30,6 +30,8 @@ CHECKS = (
 )
 MAX_EXAMPLES = "8"  # per operation and phase: about a minute on this machine
 INTERNAL_TOKEN = "schemathesis-internal-token"
+# Documented, but served only with TUCO_PROVISIONER=http (this server runs the sandbox): 404.
+NOT_SERVED_HERE = {"/internal/provisioning/{id}"}
 
 
 def _credentials(database_url: str) -> str:
@@ -84,6 +86,8 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_schema(tmp_pat
             print(f"  {method:5} {path:38} {sorted(seen.items())}")
     options, other = collections.Counter[int](), collections.Counter[int]()
     for (method, path), seen in per_operation.items():
+        if path in NOT_SERVED_HERE:
+            continue
         if (method, path) not in documented:
             (options if method == "OPTIONS" else other).update(seen)
     print(f"  OPTIONS: {sorted(options.items())}; other methods: {sorted(other.items())}")
