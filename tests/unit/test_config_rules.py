@@ -11,6 +11,8 @@ from adapters.config_rules import is_loopback, serve_host
 STRIPE = {
     "TUCO_BILLING": "stripe",
     "STRIPE_API_KEY": "sk_test_x",
+    "TUCO_PROVISIONER": "manual",  # production start-up needs these named (SPEC §7)
+    "TUCO_INTERNAL_TOKEN": "internal",
     "STRIPE_WEBHOOK_SECRET": "whsec_x",
 }
 
