@@ -216,6 +216,14 @@ class Settings:
     notify_url: str | None = None
     notify_secret: str | None = None
     internal_token: str | None = None
+    # Outbound status webhooks (README "Outbound webhooks").
+    webhook_timeout: float = 5.0
+    webhook_interval: float = 0.5
+    webhook_retry_base: float = 5.0
+    webhook_retry_max: float = 3600.0
+    webhook_disable_after: float = 86400.0
+    webhook_max_endpoints: int = 16
+    webhook_sender: bool = True  # False: this process sends none (they wait for one that does)
     # Off in server processes started by `tuco serve` after it created every table once.
     create_tables: bool = True
     # Abuse limits (api/limits.py, `tuco serve`): 0 turns each off.
@@ -281,6 +289,17 @@ class Settings:
             notify_url=_opt(e, "TUCO_NOTIFY_URL"),
             notify_secret=_opt(e, "TUCO_NOTIFY_SECRET"),
             internal_token=_opt(e, "TUCO_INTERNAL_TOKEN"),
+            webhook_timeout=_float(e, "TUCO_WEBHOOK_TIMEOUT", cls.webhook_timeout),
+            webhook_interval=_float(e, "TUCO_WEBHOOK_INTERVAL", cls.webhook_interval),
+            webhook_retry_base=_float(e, "TUCO_WEBHOOK_RETRY_BASE", cls.webhook_retry_base),
+            webhook_retry_max=_float(e, "TUCO_WEBHOOK_RETRY_MAX", cls.webhook_retry_max),
+            webhook_disable_after=_float(
+                e, "TUCO_WEBHOOK_DISABLE_AFTER", cls.webhook_disable_after
+            ),
+            webhook_max_endpoints=_int(
+                e, "TUCO_WEBHOOK_MAX_ENDPOINTS", cls.webhook_max_endpoints
+            ),
+            webhook_sender=e.get("TUCO_WEBHOOK_SENDER", "1").strip() != "0",
             create_tables=e.get("TUCO_CREATE_TABLES", "1").strip() != "0",
             **_abuse_limits(e),
             cors_origins=_origins(e.get("TUCO_CORS_ORIGINS", "")),

@@ -1,9 +1,20 @@
 """Tables the adapters own: API key hashes, worker leases, sandbox invoices, provisioning
-orders and callback ids."""
+orders and callback ids, webhook endpoints and their outbox."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -82,4 +93,44 @@ provisioning_messages = Table(
     Column("message_id", String(255), primary_key=True),
     Column("request_id", String(36), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+# Outbound status webhooks: each workspace's endpoints, and the outbox of messages to them
+# (written by adapters/webhook_outbox.py as it follows the log; sent by application/outbound.py).
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("workspace_id", String(200), nullable=False, index=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("failing_since", DateTime(timezone=True)),  # first failure since the last success
+    Column("disabled_at", DateTime(timezone=True)),
+    Column("disabled_reason", String(500)),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),  # also the message's `webhook-id`
+    Column("endpoint_id", String(40), nullable=False),
+    Column("workspace_id", String(200), nullable=False),
+    Column("position", Integer, nullable=False),  # of the event in the log
+    Column("event_type", String(64), nullable=False),
+    Column("request_id", String(36), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_status", Integer),
+    Column("last_error", String(500)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+    # A lease on this message: only the holder sends it, until the claim expires.
+    Column("claimed_by", String(128)),
+    Column("claim_expires_at", DateTime(timezone=True)),
+    UniqueConstraint("endpoint_id", "position", name="uq_webhook_deliveries_endpoint_position"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_workspace", "workspace_id", "position"),
 )

@@ -111,6 +111,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc.read_model.follower.start()
         worker = BackgroundWorker(svc) if run_worker else None
+        sender = run_worker and svc.settings.webhook_sender
         if worker:
             worker.start()
             svc.readiness.register("worker", worker.check)
@@ -118,9 +119,13 @@ def create_app(
             svc.readiness.register("worker", lambda: Check(True, "not run in this process"))
         app.state.worker = worker
         log_start(svc, run_worker)
+        if sender:
+            svc.outbound.start(svc.settings.webhook_interval)  # outbound webhooks
         try:
             yield
         finally:
+            if sender:
+                svc.outbound.close()
             if worker:
                 worker.close()
             svc.read_model.follower.close()

@@ -27,6 +27,7 @@ class Access(Enum):
     PUBLIC = ((), "no credentials")
     KEY_OR_CLERK = ((API_KEY, CLERK), f"an API key ({KEY_PREFIX}…) or a Clerk session token")
     CLERK = ((CLERK,), "a Clerk session token")
+    KEY = ((API_KEY,), f"a workspace API key ({KEY_PREFIX}…)")
     INTERNAL = ((INTERNAL,), "the internal service token")
     SIGNED = ((), "a Stripe-Signature header")
 
@@ -82,6 +83,19 @@ async def authenticate_async(
     if workspace_id is not None:
         return _key_holder(request, workspace_id, token)
     return await run_in_threadpool(authenticate, request, keys, clerk)
+
+
+async def authenticate_key_async(request: Request, keys: ApiKeys) -> Caller:
+    """A workspace API key only (a Clerk token is refused)."""
+    token = bearer_token(request, Access.KEY)
+    if not token.startswith(KEY_PREFIX):
+        raise Unauthorized(f"This endpoint takes {Access.KEY.accepts}.")
+    workspace_id = keys.cached(token)
+    if workspace_id is None:
+        workspace_id = await run_in_threadpool(keys.authenticate, token)
+    if workspace_id is None:
+        raise Unauthorized("The API key is not valid or has been revoked.")
+    return _key_holder(request, workspace_id, token)
 
 
 def _key_holder(request: Request, workspace_id: str, key: str) -> Caller:

@@ -7,8 +7,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
+import msgspec
 from starlette.concurrency import run_in_threadpool
 
 from adapters import schema as adapter_schema
@@ -26,10 +28,15 @@ from adapters.provisioning_protocol import ProvisioningCallbacks
 from adapters.quiet_loggers import quiet_http_client_loggers
 from adapters.sandbox_billing import SandboxBilling
 from adapters.sandbox_lines import SandboxLines
+from adapters.signing import new_secret
 from adapters.stripe_billing import StripeBilling, StripePrices, with_client
 from adapters.stripe_subscriptions import StripeSubscriptions
 from adapters.webhook_inbox import WebhookInbox
+from adapters.webhook_outbox import WebhookOutbox
+from adapters.webhook_store import SqlWebhookStore
+from adapters.webhook_transport import HttpTransport
 from adapters.write_lock import PgWriteLock
+from api import render
 from api.limits import TokenBuckets
 from api.readiness_checks import register_checks
 from application.app import LinesApp
@@ -40,6 +47,7 @@ from application.health import HealthChecks, HealthProbe, Notifier
 from application.health_gate import HealthGate
 from application.keys import ApiKeys
 from application.metrics import Metrics
+from application.outbound import OutboundSender
 from application.ports import Billing, Clock, Provisioner, Subscriptions
 from application.provisioning import Provisioning
 from application.readiness import Readiness
@@ -47,8 +55,10 @@ from application.requests import LineRequests
 from application.settlement import Settlement
 from application.supervisor import Supervised
 from application.usage import UsageReporting
+from application.webhooks import WebhookEndpoints
 from application.worker import Worker
 from application.workspaces import Workspaces
+from domain.webhooks import RetryPolicy
 from projections import schema as projection_schema
 from projections.composite import CompositeProjection
 from projections.eventlog import ApplicationLog, SqlLogTail
@@ -88,6 +98,8 @@ class Services:
     sandbox_lines: SandboxLines
     clerk: ClerkVerifier | None
     health_gate: HealthGate
+    webhooks: WebhookEndpoints
+    outbound: OutboundSender
     # The worker thread's watchdog, once a server started it (restarts, alive).
     worker_supervisor: Supervised | None = None
     # What /metrics counts and what /readyz checks (observability).
@@ -117,6 +129,8 @@ class Services:
 
     def close(self) -> None:
         self.health_gate.close()
+        self.outbound.shutdown()
+        self.webhooks.transport.close()
         self.read_model.follower.close()
         self.app.close()
         self.database.dispose()
@@ -235,6 +249,7 @@ def build(
             health, settings.health_cooldown, _probe_budget(settings), settings.health_workers
         ),
         provisioning_callbacks=configured_callbacks(settings, database.write_engine, clock),
+        **_webhooks(settings, database, app, clock),
     )
     register_checks(services.readiness, database, read_model.follower)
     for target, table in TABLE_TARGETS.items():
@@ -250,6 +265,35 @@ def _probe_budget(settings: Settings) -> Callable[[str], float] | None:
     as many (None: no limit)."""
     per_minute = settings.health_rate_limit
     return TokenBuckets(per_minute / 60.0, per_minute).take if per_minute > 0 else None
+def _webhooks(
+    settings: Settings, database: Database, app: LinesApp, clock: Clock
+) -> dict[str, Any]:
+    """Endpoint management, and the sender with its outbox (which follows the log)."""
+    store = SqlWebhookStore(database.write_engine, database.read_engine)
+    transport = HttpTransport(settings.webhook_timeout)
+
+    def line(view: Any) -> dict[str, Any]:  # the LINE as of the event; usage is not in it
+        body: dict[str, Any] = msgspec.to_builtins(render.line(view, view.updated_at))
+        body.pop("usage", None)
+        return body
+
+    outbox = WebhookOutbox(
+        ApplicationLog(app), database.write_engine, database.read_engine, line, clock
+    )
+    policy = RetryPolicy(
+        base=timedelta(seconds=settings.webhook_retry_base),
+        cap=timedelta(seconds=settings.webhook_retry_max),
+        disable_after=timedelta(seconds=settings.webhook_disable_after),
+    )
+    sender = OutboundSender(
+        store, transport, outbox.catch_up, clock, default_holder(), policy,
+        claim_for=timedelta(seconds=settings.webhook_timeout * 2 + 30),
+    )  # fmt: skip
+    app.on_commit.append(sender.wake)
+    endpoints = WebhookEndpoints(
+        store, transport, clock, new_secret, settings.webhook_max_endpoints
+    )
+    return {"webhooks": endpoints, "outbound": sender}
 
 
 def _notifier(settings: Settings) -> Notifier:

@@ -47,6 +47,7 @@ _nonneg = _bounded(0, bounds.MAX_COUNT)  # what a count column can store
 _port = _bounded(1, 65535)
 _workers = _bounded(1, 64)
 _listed = _bounded(1, 100_000)
+_limit = _bounded(1, 1000)
 
 
 def workspaces_create(s: Services, a: argparse.Namespace) -> int:
@@ -121,6 +122,8 @@ def worker(s: Services, a: argparse.Namespace) -> int:
     stop = threading.Event()
     print("worker running; Ctrl-C stops it", file=sys.stderr)
     s.read_model.follower.start()
+    if s.settings.webhook_sender:
+        s.outbound.start(s.settings.webhook_interval)  # outbound webhooks
     try:
         s.worker.run_forever(stop, s.settings.worker_interval, s.lease.acquire)
     except KeyboardInterrupt:
@@ -160,11 +163,11 @@ def serve(a: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from api import cli_lines, cli_ops
+    from api import cli_lines, cli_ops, cli_webhooks
     from api.cli_parser import build_parser
     from api.version import service_version
 
-    handlers = {**globals(), **cli_ops.HANDLERS, **cli_lines.HANDLERS}
+    handlers = {**globals(), **cli_ops.HANDLERS, **cli_lines.HANDLERS, **cli_webhooks.HANDLERS}
     return build_parser(handlers, service_version())
 
 

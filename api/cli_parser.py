@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
+from api.cli_webhooks import add_parsers as add_webhook_parsers
 from domain.enums import Channel, Plan
 
 
@@ -174,4 +175,5 @@ def build_parser(h: dict[str, Any], version: str = "unknown") -> argparse.Argume
     proj.add_parser("status", help="position, head, lag and what is set aside").set_defaults(
         handler=h["projections_status"]
     )
+    add_webhook_parsers(sub, h)
     return p

@@ -12,6 +12,7 @@ from api import (
     routes,
     sandbox_lines_routes,
     sandbox_routes,
+    webhook_endpoint_routes,
     webhook_routes,
 )
 from api.operations import Operation
@@ -23,6 +24,7 @@ def operations() -> list[Operation]:
         *lines_routes.operations,
         *provisioning_routes.operations,
         *webhook_routes.operations,
+        *webhook_endpoint_routes.operations,
         *sandbox_routes.operations,
         *sandbox_lines_routes.operations,
         *docs_routes.operations,

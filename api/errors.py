@@ -23,6 +23,7 @@ from api.schemas import ErrorAnswer, ErrorDetail
 from application.errors import RateLimited, ServiceBusy
 from application.ports import ExternalServiceUnavailable, InvoiceNotFound
 from domain import errors as d
+from domain.webhooks import EndpointDisabled, EndpointLimitReached
 
 
 class ApiError(Exception):
@@ -77,6 +78,8 @@ ERRORS: dict[type[Exception], Answer] = {
     d.NotFound: Answer(404, "not_found"),
     InvoiceNotFound: Answer(404, "not_found"),
     InvoiceNotPayable: Answer(409, "invalid_transition"),
+    EndpointLimitReached: Answer(409, "endpoint_limit_reached"),
+    EndpointDisabled: Answer(409, "invalid_transition"),
     d.InvalidValue: Answer(422, "validation_error"),  # and its kinds: limits, override, details
     d.LineNotCheckable: Answer(400, "line_not_checkable"),
     d.WorkspaceExists: Answer(409, "conflict"),

@@ -51,9 +51,17 @@ class ApplicationLog:
     def select(
         self, conn: Connection, after: int, limit: int, upto: int | None = None
     ) -> Sequence[tuple[int, str, Callable[[], Any]]]:
+        decode = self.decode
+        return [(r[0], r[3], partial(decode, r)) for r in self.rows(conn, after, limit, upto)]
+
+    def rows(
+        self, conn: Connection, after: int, limit: int, upto: int | None = None
+    ) -> Sequence[Any]:
+        """The stored rows (`id`, `originator_id`, `originator_version`, `topic`, `state`)
+        after a position, in log order, not decoded."""
         column = self._id_column(conn)
         bound = f"AND {column} <= :upto " if upto is not None else ""
-        rows = conn.execute(
+        return conn.execute(
             text(
                 f"SELECT {column} AS id, originator_id, originator_version, topic, state "
                 f"FROM {self.table} WHERE {column} > :after {bound}"
@@ -61,10 +69,9 @@ class ApplicationLog:
             ),
             {"after": after, "limit": limit, "upto": upto},
         ).all()
-        decode = self._decode
-        return [(r[0], r[3], partial(decode, r)) for r in rows]
 
-    def _decode(self, row: Any) -> Any:
+    def decode(self, row: Any) -> Any:
+        """One stored row as its domain event (an `Undecodable` if it cannot be)."""
         try:
             return self._to_event(row)
         except Exception as exc:  # noqa: BLE001 (isolation: set aside, logged, retried)
@@ -96,7 +103,7 @@ class ApplicationLog:
             ),
             {"key": key, "before": before_version},
         ).all()
-        return [(r.id, self._decode(r)) for r in rows]
+        return [(r.id, self.decode(r)) for r in rows]
 
     def head(self, conn: Connection) -> int:
         column = self._id_column(conn)
