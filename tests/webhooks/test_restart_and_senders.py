@@ -107,14 +107,14 @@ def test_two_senders_send_each_message_once(
         counting.append(s.outbound.transport)
     t = roomy_tenant(senders[0], "org_growth")
     subscribe(senders[0], t, receiver)
+    for round_ in range(4):  # committed first: the senders then compete for the same work
+        _post_lines(senders[round_ % 2], t.key, 5, f"r{round_}-")
     stop = threading.Event()
-    threads = [threading.Thread(target=s.outbound.run_forever, args=(stop, 0.01)) for s in senders]
+    threads = [threading.Thread(target=s.outbound.run_forever, args=(stop, 0.02)) for s in senders]
     for th in threads:
         th.start()
     try:
-        for round_ in range(4):
-            _post_lines(senders[round_ % 2], t.key, 5, f"r{round_}-")
-        got = receiver.wait_for(lambda m: len(m) >= 40)
+        got = receiver.wait_for(lambda m: len(m) >= 40, timeout=90)
     finally:
         stop.set()
         for s in senders:
