@@ -61,6 +61,8 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_schema(tmp_pat
         "TUCO_INTERNAL_TOKEN": INTERNAL_TOKEN,
         "TUCO_CLERK_PUBLIC_KEY": clerk.public_pem,
         "TUCO_HEALTH_TIMEOUT": "0.5",
+        # Endpoints it adds have made-up URLs: queue their messages, send none (no outside host).
+        "TUCO_WEBHOOK_SENDER": "0",
     }
     with running_server(database_url, env=env) as base_url:
         run = subprocess.run(
