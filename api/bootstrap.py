@@ -46,7 +46,7 @@ from application.commands import LineDefaults, Pricing
 from application.health import HealthChecks, HealthProbe, Notifier
 from application.health_gate import HealthGate
 from application.keys import ApiKeys
-from application.metrics import Metrics
+from application.metrics import Metrics, Tally
 from application.outbound import OutboundSender
 from application.ports import Billing, Clock, Provisioner, Subscriptions
 from application.provisioning import Provisioning
@@ -223,6 +223,7 @@ def build(
     workspaces = Workspaces(app)
     secret = settings.stripe.webhook_secret if settings.stripe else None
     tolerance = settings.stripe.webhook_tolerance if settings.stripe else 300
+    metrics = Metrics(commands=app.writer.outcomes)
     services = Services(
         settings=settings,
         database=database,
@@ -244,12 +245,12 @@ def build(
         usage=UsageReporting(app, read_model, clock),
         sandbox_lines=SandboxLines(database.write_engine, database.read_engine),
         clerk=_clerk(settings),
-        metrics=Metrics(commands=app.writer.outcomes),
+        metrics=metrics,
         health_gate=HealthGate(
             health, settings.health_cooldown, _probe_budget(settings), settings.health_workers
         ),
         provisioning_callbacks=configured_callbacks(settings, database.write_engine, clock),
-        **_webhooks(settings, database, app, clock),
+        **_webhooks(settings, database, app, clock, metrics.deliveries),
     )
     register_checks(services.readiness, database, read_model.follower)
     for target, table in TABLE_TARGETS.items():
@@ -266,7 +267,7 @@ def _probe_budget(settings: Settings) -> Callable[[str], float] | None:
     per_minute = settings.health_rate_limit
     return TokenBuckets(per_minute / 60.0, per_minute).take if per_minute > 0 else None
 def _webhooks(
-    settings: Settings, database: Database, app: LinesApp, clock: Clock
+    settings: Settings, database: Database, app: LinesApp, clock: Clock, tally: Tally
 ) -> dict[str, Any]:
     """Endpoint management, and the sender with its outbox (which follows the log)."""
     store = SqlWebhookStore(database.write_engine, database.read_engine)
@@ -287,7 +288,7 @@ def _webhooks(
     )
     sender = OutboundSender(
         store, transport, outbox.catch_up, clock, default_holder(), policy,
-        claim_for=timedelta(seconds=settings.webhook_timeout * 2 + 30),
+        claim_for=timedelta(seconds=settings.webhook_timeout * 2 + 30), tally=tally,
     )  # fmt: skip
     app.on_commit.append(sender.wake)
     endpoints = WebhookEndpoints(

@@ -93,28 +93,34 @@ HANDLERS = {name: fn for name, fn in globals().items() if name.startswith("webho
 def add_parsers(sub: Any, h: dict[str, Any]) -> None:
     """`tuco webhooks …` under the top-level subparsers `sub`."""
     group = sub.add_parser("webhooks", help="outbound status webhooks of a workspace")
-    hooks = group.add_subparsers(dest="webhooks", required=True)
+    hooks = group.add_subparsers(
+        dest="webhooks", required=True, metavar="ACTION", help="what to do with them"
+    )
     c = hooks.add_parser("add", help="add an endpoint (prints its signing secret once)")
-    c.add_argument("workspace_id")
+    c.add_argument("workspace_id", help="the workspace's id")
     c.add_argument("url", help="an http(s) URL without credentials")
     c.set_defaults(handler=h["webhooks_add"])
     c = hooks.add_parser("list", help="the workspace's endpoints")
-    c.add_argument("workspace_id")
+    c.add_argument("workspace_id", help="the workspace's id")
     c.set_defaults(handler=h["webhooks_list"])
     for name, what in (("remove", "remove an endpoint"), ("enable", "enable a disabled endpoint")):
         c = hooks.add_parser(name, help=what)
-        c.add_argument("workspace_id")
-        c.add_argument("endpoint_id")
+        c.add_argument("workspace_id", help="the workspace's id")
+        c.add_argument("endpoint_id", help="the endpoint's id (we_…)")
         c.set_defaults(handler=h[f"webhooks_{name}"])
     c = hooks.add_parser("test", help="send a signed webhook.test message now")
-    c.add_argument("workspace_id")
+    c.add_argument("workspace_id", help="the workspace's id")
     c.add_argument("--endpoint", help="only this endpoint (default: every enabled one)")
     c.set_defaults(handler=h["webhooks_test"])
     c = hooks.add_parser("deliveries", help="the delivery log, newest first")
-    c.add_argument("workspace_id")
-    c.add_argument("--status", choices=[x.value for x in DeliveryStatus], help="only these")
-    c.add_argument("--limit", type=h["_limit"], default=50, help="at most this many (default 50)")
+    c.add_argument("workspace_id", help="the workspace's id")
+    c.add_argument(
+        "--status",
+        choices=[x.value for x in DeliveryStatus],
+        help="only deliveries with this status (default: all)",
+    )
+    c.add_argument("--limit", type=h["_limit"], default=50, help="at most this many")
     c.set_defaults(handler=h["webhooks_deliveries"])
     c = hooks.add_parser("redeliver", help="send one delivery again")
-    c.add_argument("delivery_id")
+    c.add_argument("delivery_id", help="the delivery's id (msg_…, from `deliveries`)")
     c.set_defaults(handler=h["webhooks_redeliver"])

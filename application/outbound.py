@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+from application.metrics import Tally
 from application.ports import Clock
 from application.webhooks import Message, SendResult, Transport
 from domain.webhooks import RetryPolicy
@@ -76,6 +77,7 @@ class OutboundSender:
         claim_for: timedelta = timedelta(seconds=60),
         batch: int = 100,
         threads: int = 4,
+        tally: Tally | None = None,
     ) -> None:
         self.queue = queue
         self.transport = transport
@@ -85,6 +87,8 @@ class OutboundSender:
         self.policy = policy or RetryPolicy()
         self.claim_for = claim_for
         self.batch = batch
+        # Outcomes by kind "webhook": delivered, retry, disabled (tuco_outbound_deliveries).
+        self.tally = tally
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tuco-webhook")
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -112,6 +116,7 @@ class OutboundSender:
             result = self.transport.send(msg.url, msg.secret, msg.delivery.id, msg.payload)
             if result.ok:
                 self.queue.delivered(msg, self.holder, self.clock.now(), result.status_code)
+                self._count("delivered")
                 continue
             self._failed(msg, result)
             self.queue.release(msgs[i + 1 :], self.holder)  # they wait behind this one
@@ -126,12 +131,18 @@ class OutboundSender:
             reason = f"failing since {since.isoformat()}: {result.describe()}"
             log.warning("webhook endpoint %s disabled (%s)", msg.delivery.endpoint_id, reason)
             self.queue.disable(msg, result, now, reason)
+            self._count("disabled")
             return
         log.info(
             "webhook %s to %s failed (%s); retry at %s", msg.delivery.id,
             msg.delivery.endpoint_id, result.describe(), decision.retry_at.isoformat(),
         )  # fmt: skip
         self.queue.retry_later(msg, self.holder, result, now, decision.retry_at)
+        self._count("retry")
+
+    def _count(self, outcome: str) -> None:
+        if self.tally is not None:
+            self.tally.inc("webhook", outcome)
 
     def run_forever(self, stop: threading.Event, interval: float) -> None:
         """Supervised: a failing pass is logged and retried with backoff; never dies."""

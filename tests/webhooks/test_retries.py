@@ -43,6 +43,8 @@ def test_a_refused_message_is_retried_after_its_backoff_and_order_is_kept(
     assert [done[p].attempts for p in sorted(done)] == [3, 1]
     assert all(d.status is DeliveryStatus.DELIVERED for d in done.values())
     assert services.webhooks.list(t.workspace_id)[0].failing_since is None
+    counts = services.metrics.deliveries.counts()  # tuco_outbound_deliveries_total
+    assert (counts[("webhook", "retry")], counts[("webhook", "delivered")]) == (2, 2)
 
 
 def test_backoff_grows_between_attempts(
