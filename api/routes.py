@@ -12,6 +12,7 @@ from starlette.responses import Response
 from api import examples, parsing, render, tenant_events
 from api.auth import Access, Caller, authenticate_async
 from api.bootstrap import Services
+from api.list_params import line_query
 from api.operations import Operation, Param
 from api.responses import JSON
 from api.schemas import (
@@ -20,9 +21,12 @@ from api.schemas import (
     EventsAnswer,
     LineRequestAnswer,
     LineRequestBody,
+    LineRequestsAnswer,
     LinesAnswer,
+    ListQuery,
     StatusAnswer,
 )
+from application.listing import DEFAULT_PAGE, MAX_PAGE, LinePage
 
 T = TypeVar("T")
 
@@ -88,15 +92,29 @@ async def line_request_events(request: Request) -> Response:
     return JSON(await _call(request, work))
 
 
-async def lines_by_user(request: Request) -> Response:
+async def _page(request: Request, default_limit: int | None) -> tuple[LinePage, Any]:
     """Inline when the projection already holds every write (the usual case); only a wait
     for it goes to the thread pool."""
     s, caller = await _caller(request)
-    views = await s.reads(s.requests.list_lines_now, caller.workspace_id)
-    if views is None:
-        views = await run_in_threadpool(s.requests.list_lines, caller.workspace_id)
-    today = _now(request)
-    return JSON(LinesAnswer(lines=[render.line(v, today) for v in views]))
+    query = line_query(request.query_params, default_limit)
+    page = await s.reads(s.requests.page_now, caller.workspace_id, query)
+    if page is None:
+        page = await run_in_threadpool(s.requests.page, caller.workspace_id, query)
+    return page, _now(request)
+
+
+async def lines_by_user(request: Request) -> Response:
+    """SPEC §4's `{"lines": [...]}`, every line unless `limit` is given; and `has_more`."""
+    page, today = await _page(request, default_limit=None)
+    lines = [render.line(v, today) for v in page.views]
+    return JSON(LinesAnswer(lines=lines, has_more=page.has_more))
+
+
+async def list_line_requests(request: Request) -> Response:
+    """`{"data": [answer as GET by id, ...], "has_more"}`, DEFAULT_PAGE without `limit`."""
+    page, today = await _page(request, default_limit=DEFAULT_PAGE)
+    data = [render.line_request(v, today) for v in page.views]
+    return JSON(LineRequestsAnswer(data=data, has_more=page.has_more))
 
 
 async def health(request: Request) -> Response:
@@ -113,6 +131,7 @@ IDEMPOTENCY_KEY = Param(
 REQUEST_ID = Param("id", "path", {"type": "string"}, description="The line request's `_id`.")
 LINES = "line requests"
 READ_ERRORS = {404: ("not_found",)}
+LIST_ERRORS = {422: ("validation_error",)}
 
 operations = [
     Operation(
@@ -129,6 +148,16 @@ operations = [
         "While one request awaits payment, a new one is refused with `payment_pending`, "
         "whose `requestId` names the pending request.",
         body_example=examples.LINE_REQUEST_BODY, answer_example=examples.LINE_REQUEST_ANSWER,
+    ),
+    Operation(
+        "GET", "/api/line-requests", list_line_requests, "listLineRequests",
+        "A page of the workspace's line requests", LINES, Access.KEY_OR_CLERK,
+        LineRequestsAnswer, query=ListQuery, errors=LIST_ERRORS,
+        answer_example={"data": [examples.ACTIVE_ANSWER], "has_more": False},
+        description=f"Newest first, {DEFAULT_PAGE} by default (`limit` 1 to {MAX_PAGE}), each as "
+        "GET by id answers it. Pass the last `_id` of a page as `starting_after` for the next; "
+        "`has_more` says whether one follows. The order is each request's position in the "
+        "event log, so requests created meanwhile never shift a page.",
     ),
     Operation(
         "GET", "/api/line-requests/{id}", get_line_request, "getLineRequest",
@@ -160,7 +189,11 @@ operations = [
     Operation(
         "GET", "/api/lines/by-user", lines_by_user, "listLines",
         "Every line of the workspace", "lines", Access.KEY_OR_CLERK, LinesAnswer,
-        answer_example={"lines": [examples.LINE]}, description="Newest first.",
+        query=ListQuery, errors=LIST_ERRORS,
+        answer_example={"lines": [examples.LINE], "has_more": False},
+        description="Newest first. Without `limit`, every line (SPEC §4); with it, a page "
+        f"(1 to {MAX_PAGE}) as for GET /api/line-requests, with `starting_after` and the "
+        "same filters.",
     ),
     Operation(
         "GET", "/health", health, "health", "The process answers", "operations",

@@ -14,8 +14,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from msgspec import Meta, Struct, field
+from msgspec import UNSET, Meta, Struct, UnsetType, field
 
+from application.listing import MAX_PAGE
 from domain import bounds
 from domain.enums import (
     Channel,
@@ -133,8 +134,34 @@ class LineRequestAnswer(Answer):
     payment_url: Url | None
 
 
+# Lists (GET /api/lines/by-user, GET /api/line-requests): see application/listing.py.
+PageLimit = Annotated[int, Meta(ge=1, le=MAX_PAGE, description=f"1 to {MAX_PAGE}.")]
+
+
+class ListQuery(Struct, forbid_unknown_fields=True, kw_only=True):
+    """The query of the lists. UNSET (not None) for an absent parameter, so that a text
+    such as `limit=null` is refused rather than read as absent."""
+
+    limit: PageLimit | UnsetType = UNSET
+    starting_after: Annotated[
+        UUID | UnsetType,
+        Meta(description="A line request id of the workspace: only older requests follow."),
+    ] = UNSET
+    status: LineState | UnsetType = UNSET
+    requested_channel_type: Channel | UnsetType = field(name="requestedChannelType", default=UNSET)
+
+
+HasMore = Annotated[bool, Meta(description="Whether older requests follow this page.")]
+
+
 class LinesAnswer(Answer):
     lines: list[Line]
+    has_more: HasMore = field(name="has_more")
+
+
+class LineRequestsAnswer(Answer):
+    data: list[LineRequestAnswer]
+    has_more: HasMore = field(name="has_more")
 
 
 class Event(Answer):

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from application.app import LinesApp
 from application.commands import LineDefaults, Pricing
+from application.listing import LinePage, LineQuery
 from application.ports import Clock
 from application.session import Session
 from application.settlement import Settlement
@@ -123,3 +124,14 @@ class LineRequests:
         """Newest first, from the read model once it holds every write made so far."""
         self.read_model.wait_for()
         return self.read_model.list_lines(workspace_id)
+
+    def page_now(self, workspace_id: str, query: LineQuery) -> LinePage | None:
+        """As `list_lines_now`, one page (see `application.listing`)."""
+        if not self.read_model.caught_up():
+            return None
+        return self.read_model.page_lines(workspace_id, query)
+
+    def page(self, workspace_id: str, query: LineQuery) -> LinePage:
+        """One page, newest first, once the read model holds every write made so far."""
+        self.read_model.wait_for()
+        return self.read_model.page_lines(workspace_id, query)

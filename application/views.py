@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from domain.enums import (
@@ -20,6 +21,9 @@ from domain.enums import (
     RequestSource,
 )
 from domain.line_request import LineRequest
+
+if TYPE_CHECKING:  # listing's page holds views: imported for annotations only
+    from application.listing import LinePage, LineQuery
 
 
 class WorkKind(Enum):
@@ -175,6 +179,11 @@ class ReadModel(ABC):
     @abstractmethod
     def list_lines(self, workspace_id: str) -> list[LineView]:
         """Every line request of the workspace, newest first."""
+
+    @abstractmethod
+    def page_lines(self, workspace_id: str, query: LineQuery) -> LinePage:
+        """One page of the workspace's line requests, newest first (see `listing`);
+        an unknown `starting_after` raises `InvalidValue`."""
 
     @abstractmethod
     def find_line(self, request_id: UUID) -> LineView | None:

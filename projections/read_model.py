@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from application.errors import ServiceBusy
+from application.listing import LinePage, LineQuery
 from application.ports import Clock
 from application.views import (
     LineView,
@@ -30,6 +31,7 @@ from domain.enums import (
     PaymentStatus,
     RequestSource,
 )
+from domain.errors import InvalidValue
 from projections.follower import Follower
 from projections.runner import ProjectionRunner, read_position
 from projections.schema import line_usage, line_views, set_aside
@@ -199,6 +201,31 @@ class SqlReadModel(ReadModel):
 
     def list_lines(self, workspace_id: str) -> list[LineView]:
         return self._views("v.workspace_id = :ws", "ORDER BY v.seq DESC", ws=workspace_id)
+
+    def page_lines(self, workspace_id: str, query: LineQuery) -> LinePage:
+        where, params = ["v.workspace_id = :ws"], {"ws": workspace_id}
+        if query.starting_after is not None:
+            after = str(query.starting_after)
+            seq = self._rows(select(v.seq).where(v.id == after, v.workspace_id == workspace_id))
+            if not seq:
+                raise InvalidValue(
+                    "starting_after", "starting_after is not a line request of this workspace."
+                )
+            where.append("v.seq < :before")
+            params["before"] = seq[0].seq
+        if query.state is not None:
+            where.append("v.state = :state")
+            params["state"] = query.state.value
+        if query.channel is not None:
+            where.append("v.channel = :channel")
+            params["channel"] = query.channel.value
+        order = "ORDER BY v.seq DESC"
+        if query.limit is not None:
+            order += f" LIMIT {int(query.limit) + 1}"  # one more: is there a next page?
+        views = self._views(" AND ".join(where), order, **params)
+        if query.limit is not None and len(views) > query.limit:
+            return LinePage(views[: query.limit], has_more=True)
+        return LinePage(views, has_more=False)
 
     def iter_lines(self, batch: int = 1000) -> Iterator[LineView]:
         after = ""

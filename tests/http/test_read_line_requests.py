@@ -167,4 +167,4 @@ def test_lines_by_user_is_empty_for_a_new_workspace(services: Services, client: 
     t = make_tenant(services, "org_new", Plan.MINI)
     r = client.get("/api/lines/by-user", headers=t.headers)
     assert r.status_code == 200
-    assert r.json() == {"lines": []}
+    assert r.json() == {"lines": [], "has_more": False}

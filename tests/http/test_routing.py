@@ -19,7 +19,7 @@ def test_a_wrong_method_is_405_in_the_error_shape_with_an_allow_header(
     client: TestClient,
 ) -> None:
     for method, path in [
-        ("GET", "/api/line-requests"),
+        ("PUT", "/api/line-requests"),
         ("DELETE", f"/api/line-requests/{SOME_ID}"),
         ("PUT", f"/api/line-requests/{SOME_ID}"),
         ("POST", f"/api/line-requests/{SOME_ID}/events"),
