@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install test test-fast lint run clean
+.PHONY: install test test-fast lint run clean clean-data
 
 install: $(BIN)/tuco
 
@@ -20,8 +20,17 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The walk-through's usage example needs a service token; this is the development one
+# (set TUCO_INTERNAL_TOKEN to use another).
+TUCO_INTERNAL_TOKEN ?= tuco-dev-internal
+
 run: install
-	$(BIN)/tuco serve --port $(PORT)
+	TUCO_INTERNAL_TOKEN='$(TUCO_INTERNAL_TOKEN)' $(BIN)/tuco serve --port $(PORT)
+
+# Forget everything `make run` stored (the SQLite file ./tuco.db and its WAL), so the
+# walk-through starts again from an empty service. Stop `make run` first.
+clean-data:
+	rm -f tuco.db tuco.db-wal tuco.db-shm
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
