@@ -135,7 +135,7 @@ class LineRequestAnswer(Answer):
 
 
 # Lists (GET /api/lines/by-user, GET /api/line-requests): see application/listing.py.
-PageLimit = Annotated[int, Meta(ge=1, le=MAX_PAGE, description=f"1 to {MAX_PAGE}.")]
+PageLimit = Annotated[int, Meta(ge=1, le=MAX_PAGE)]
 
 
 class ListQuery(Struct, forbid_unknown_fields=True, kw_only=True):
