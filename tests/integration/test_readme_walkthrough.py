@@ -47,7 +47,7 @@ def run_once(folder: Path) -> list[str]:
         shell_env["PORT"] = base_url.rsplit(":", 1)[1]
         done = subprocess.run(["bash", "-c", walkthrough()], cwd=folder, env=shell_env,
                               text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=120)  # fmt: skip
+                              timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stdout
     return done.stdout.splitlines()
 
