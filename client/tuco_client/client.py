@@ -117,9 +117,16 @@ class TucoClient:
         return self._call("GET", f"/api/line-requests/{request_id}", LineRequest)
 
     def events(self, request_id: str) -> list[Event]:
-        """The request's whole history, oldest first."""
+        """The request's whole history, oldest first (every page of /events)."""
         path = f"/api/line-requests/{request_id}/events"
-        return self._call("GET", path, EventList).events
+        events: list[Event] = []
+        params: dict[str, Any] = {}
+        while True:
+            page = self._call("GET", path, EventList, params=params or None)
+            events += page.events
+            if not page.has_more or not page.events:
+                return events
+            params["starting_after"] = page.events[-1].version
 
     def lines(
         self,

@@ -110,3 +110,4 @@ class LineRequestsPage(msgspec.Struct, frozen=True):
 
 class EventList(msgspec.Struct, frozen=True):
     events: list[Event]
+    has_more: bool = False  # later events exist beyond this answer
