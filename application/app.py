@@ -115,6 +115,10 @@ class LinesApp(Lookups, Application[UUID]):
             self.snapshots.put([snapshot_class.take(agg)])
 
     def _committed(self, batch: CommittedBatch) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "committed log positions %d-%d (%d events)", batch.first, batch.last, batch.count
+            )
         for listener in self.on_commit:
             listener(batch)
 

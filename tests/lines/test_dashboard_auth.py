@@ -288,7 +288,7 @@ def test_an_organization_without_a_workspace_sees_no_lines(
     lines.request(tenant_a)
     r = client.get("/api/lines/by-user", headers=dashboard("org_unknown", version=2))
     assert r.status_code == 200, r.text
-    assert r.json() == {"lines": []}
+    assert r.json() == {"lines": [], "has_more": False}
 
 
 def test_an_organization_without_a_workspace_cannot_check_another_workspaces_line(
