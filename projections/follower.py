@@ -56,6 +56,7 @@ class Follower:
         return self._thread is not None and self._thread.is_alive()
 
     stall_seconds = 10.0  # failing passes for this long count as stalled (/readyz)
+    stalled_wait = 0.25  # how long a reader waits on a failing projection
 
     def stalled(self, after: float | None = None) -> str | None:
         """Why the projections are stalled (passes failing for `after` seconds or more, or
@@ -92,8 +93,14 @@ class Follower:
         return reached
 
     def wait_for(self, position: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         while self.reached < position:
+            if self.failing_since is not None:
+                # Stalled (a full disk, a poison batch): a quick retry, then the reader answers
+                # from what the read model has instead of hanging on a projection that may
+                # not come back for a while.
+                deadline = min(deadline, started + self.stalled_wait)
             if not self.running:  # no thread here (a CLI, a test): catch up in this one
                 self._advanced(self.runner.catch_up(position))
                 if self.reached >= position or time.monotonic() > deadline:

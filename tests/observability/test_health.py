@@ -5,6 +5,7 @@ naming what is wrong. /health keeps answering as before."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 from typing import Any
 
 import pytest
@@ -110,3 +111,19 @@ def test_a_component_can_register_its_own_check(client: TestClient, services: Se
     services.readiness.register("watchdog", lambda: Check(False, "gave up"))
     status, body = ready(client)
     assert status == 503 and body["error"]["message"] == "watchdog: gave up"
+
+
+def test_a_reader_does_not_hang_on_stalled_projections(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list waits for the read model to hold every write; while the projections are stalled
+    it gets a short retry and then the rows there are, not the reader's whole wait."""
+    stall_projections(services, monkeypatch)
+    follower = services.read_model.follower
+    answer: list[bool] = []
+    reader = threading.Thread(
+        target=lambda: answer.append(follower.wait_for(10**9, 3600.0)), daemon=True
+    )
+    reader.start()
+    reader.join(timeout=60)
+    assert answer == [False]
