@@ -18,6 +18,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # The walk-through's usage example needs a service token; this is the development one

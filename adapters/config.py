@@ -296,9 +296,7 @@ class Settings:
             webhook_disable_after=_float(
                 e, "TUCO_WEBHOOK_DISABLE_AFTER", cls.webhook_disable_after
             ),
-            webhook_max_endpoints=_int(
-                e, "TUCO_WEBHOOK_MAX_ENDPOINTS", cls.webhook_max_endpoints
-            ),
+            webhook_max_endpoints=_int(e, "TUCO_WEBHOOK_MAX_ENDPOINTS", cls.webhook_max_endpoints),
             webhook_sender=e.get("TUCO_WEBHOOK_SENDER", "1").strip() != "0",
             create_tables=e.get("TUCO_CREATE_TABLES", "1").strip() != "0",
             **_abuse_limits(e),

@@ -266,6 +266,8 @@ def _probe_budget(settings: Settings) -> Callable[[str], float] | None:
     as many (None: no limit)."""
     per_minute = settings.health_rate_limit
     return TokenBuckets(per_minute / 60.0, per_minute).take if per_minute > 0 else None
+
+
 def _webhooks(
     settings: Settings, database: Database, app: LinesApp, clock: Clock, tally: Tally
 ) -> dict[str, Any]:

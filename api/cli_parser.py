@@ -73,7 +73,8 @@ def build_parser(h: dict[str, Any], version: str = "unknown") -> argparse.Argume
                    ).set_defaults(handler=h["worker"])  # fmt: skip
 
     db = sub.add_parser("db", help="the database schema").add_subparsers(
-        dest="db", required=True, metavar="ACTION", help="what to do with the schema")
+        dest="db", required=True, metavar="ACTION", help="what to do with the schema"
+    )
     db.add_parser("upgrade", help="create or migrate every table (safe to run again)"
                   ).set_defaults(handler=h["db_upgrade"])  # fmt: skip
 
@@ -107,7 +108,8 @@ def build_parser(h: dict[str, Any], version: str = "unknown") -> argparse.Argume
     c.set_defaults(handler=h["workspaces_override"])
 
     keys = sub.add_parser("keys", help="workspace API keys").add_subparsers(
-        dest="keys", required=True, metavar="ACTION", help="what to do with keys")
+        dest="keys", required=True, metavar="ACTION", help="what to do with keys"
+    )
     c = keys.add_parser("create", help="make a new API key (printed once)")
     c.add_argument("workspace_id", help="the workspace the key acts for")
     c.set_defaults(handler=h["keys_create"])
@@ -119,7 +121,8 @@ def build_parser(h: dict[str, Any], version: str = "unknown") -> argparse.Argume
     c.set_defaults(handler=h["keys_revoke"])
 
     lines = sub.add_parser("lines", help="operate line requests by hand").add_subparsers(
-        dest="lines", required=True, metavar="ACTION", help="what to do with a line")
+        dest="lines", required=True, metavar="ACTION", help="what to do with a line"
+    )
     c = lines.add_parser("activate", help="mark a provisioning line active")
     c.add_argument("id", type=h["_uuid"], help="the line request id")
     c.add_argument("--phone", help="the number provisioned, E.164 (default: none)")
@@ -148,7 +151,8 @@ def build_parser(h: dict[str, Any], version: str = "unknown") -> argparse.Argume
     c.set_defaults(handler=h["lines_limits"])
 
     sandbox = sub.add_parser("sandbox", help="the sandbox line server").add_subparsers(
-        dest="sandbox", required=True, metavar="ACTION", help="what to change")
+        dest="sandbox", required=True, metavar="ACTION", help="what to change"
+    )
     c = sandbox.add_parser("line", help="make a sandbox line report down or iMessage off")
     c.add_argument("id", type=h["_uuid"], help="the line request id")
     updown = c.add_mutually_exclusive_group()

@@ -22,8 +22,17 @@ LOGGED = {
     "Canceled": "canceled",
     "Refunded": "refunded",
 }
-FIELDS = ("channel", "line_type", "billing", "source", "amount", "reason", "by", "invoice_id",
-          "refund_id")
+FIELDS = (
+    "channel",
+    "line_type",
+    "billing",
+    "source",
+    "amount",
+    "reason",
+    "by",
+    "invoice_id",
+    "refund_id",
+)
 
 
 def log_recorded(recordings: Sequence[Any], aggregates: Iterable[Any]) -> None:

@@ -1,12 +1,12 @@
 """A typed Python client for the Tuco Lines API.
 
-    from tuco_client import TucoClient
+from tuco_client import TucoClient
 
-    with TucoClient("http://127.0.0.1:8000", "tk_...") as tuco:
-        answer = tuco.request_line("phone", "Ada", "Lovelace")
-        tuco.wait_for(answer.id, "active", timeout=30)
-        for line in tuco.lines(status="active"):
-            print(line.id, line.phone)
+with TucoClient("http://127.0.0.1:8000", "tk_...") as tuco:
+    answer = tuco.request_line("phone", "Ada", "Lovelace")
+    tuco.wait_for(answer.id, "active", timeout=30)
+    for line in tuco.lines(status="active"):
+        print(line.id, line.phone)
 """
 
 from tuco_client.client import TucoClient

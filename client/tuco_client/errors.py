@@ -36,9 +36,7 @@ class TucoError(Exception):
         return f"{self.status} {self.error_code}{where}: {self.message}"
 
     @staticmethod
-    def from_response(
-        status: int, body: Any, retry_after: float | None = None
-    ) -> TucoError:
+    def from_response(status: int, body: Any, retry_after: float | None = None) -> TucoError:
         """The typed error for an answer; an unknown code or a body not in the SPEC's shape
         still gives a TucoError carrying the status."""
         error = body.get("error") if isinstance(body, dict) else None

@@ -25,8 +25,15 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
     options.binary_location = str(BROWSER)
     profile = f"--user-data-dir={tmp_path / 'profile'}"
-    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--no-first-run", "--disable-extensions", profile]:
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+        profile,
+    ]:
         options.add_argument(arg)  # fmt: skip
     # The driver named explicitly: selenium's manager never looks anything up online.
     driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)

@@ -18,9 +18,7 @@ def test_the_docs_page_lists_every_operation(tmp_path: Path, browser: webdriver.
     with sqlite_url(tmp_path) as url, running_server(url) as base_url:
         document = httpx.get(f"{base_url}/openapi.json", trust_env=False).json()
         expected = {
-            (method.upper(), path)
-            for path, item in document["paths"].items()
-            for method in item
+            (method.upper(), path) for path, item in document["paths"].items() for method in item
         }
         browser.get(f"{base_url}/docs")
 

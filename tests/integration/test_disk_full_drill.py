@@ -111,9 +111,10 @@ def test_writes_answer_503_on_a_full_disk_and_recover_when_space_returns(tmp_pat
         audited = audit_verify(url)
 
     codes = [(r.status_code, r.json()["error"]["code"]) for r in refused]
+    timed = [(r.status_code, round(r.elapsed.total_seconds(), 2)) for r in reads]
     print(
         f"disk-full drill: {len(created) - 1} writes acknowledged before and after; "
-        f"{len(refused)} refused with {sorted(set(codes))}; reads {[(r.status_code, round(r.elapsed.total_seconds(), 2)) for r in reads]}; first write after "
+        f"{len(refused)} refused with {sorted(set(codes))}; reads {timed}; first write after "
         f"space returned: 201 in {recovered:.2f} s, same process {same_process}; "
         f"{audited.stdout.strip().splitlines()[-1] if audited.stdout else audited.stderr}"
     )

@@ -58,7 +58,9 @@ class LoadStats:
 
 class MixedLoad:
     """`base_url()` is asked before every call (a drill restarts the server on a new port).
-    `keys`: workspace id → API key. `usage_token`: the internal service token."""
+    `keys`: workspace id → API key. `usage_token`: the internal service token.
+    `list_limit`: list a page of this many lines, as a dashboard does, instead of the whole
+    workspace (the SPEC's unpaged answer, which grows with the workspace)."""
 
     def __init__(
         self,
@@ -66,11 +68,13 @@ class MixedLoad:
         keys: dict[str, str],
         usage_token: str,
         record_latency: bool = False,
+        list_limit: int | None = None,
     ) -> None:
         self.base_url = base_url
         self.keys = keys
         self.usage_token = usage_token
         self.record_latency = record_latency
+        self.list_path = "/api/lines/by-user" + (f"?limit={list_limit}" if list_limit else "")
         self.lock = threading.Lock()
         self.told: dict[str, Told] = {}
         self.usage_acked: set[str] = set()
@@ -170,7 +174,7 @@ class MixedLoad:
         with self.lock:
             mine = list(self.recent[ws])
         if rnd.random() < 0.3 or not mine:
-            self._call(c, "GET", "/api/lines/by-user", headers=h)
+            self._call(c, "GET", self.list_path, headers=h)
             return
         r = self._call(c, "GET", f"/api/line-requests/{rnd.choice(mine)}", headers=h)
         if r is not None and r.status_code == 200:
