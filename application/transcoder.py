@@ -66,10 +66,21 @@ class OrjsonTranscoder(JSONTranscoder):
                 if transcoding is None:
                     return self._decode_obj(obj)  # raises the library's error
                 return transcoding.decode(self._untag(obj["_data_"]))
+            names = self.names
             for key, value in obj.items():
-                if type(value) in _CONTAINERS:
+                kind = type(value)
+                if kind is dict:
+                    # Inline the common case, a tag around a string (datetime, UUID, Enum):
+                    # it is most of a state's containers, and calls are the cost here.
+                    if len(value) == 2 and type(data := value.get("_data_")) is str:
+                        transcoding = names.get(value.get("_type_"))
+                        if transcoding is not None:
+                            obj[key] = transcoding.decode(data)
+                            continue
                     obj[key] = self._untag(value)
-                elif type(value) is float:
+                elif kind is list:
+                    obj[key] = self._untag(value)
+                elif kind is float:
                     raise _Inexact
             return obj
         if kind is list:

@@ -3,8 +3,7 @@ table through the read model's own connection, inside the projection's transacti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -48,12 +47,6 @@ class ApplicationLog:
     def _id_column(self, conn: Connection) -> str:
         return "notification_id" if conn.dialect.name == "postgresql" else "rowid"
 
-    def select(
-        self, conn: Connection, after: int, limit: int, upto: int | None = None
-    ) -> Sequence[tuple[int, str, Callable[[], Any]]]:
-        decode = self.decode
-        return [(r[0], r[3], partial(decode, r)) for r in self.rows(conn, after, limit, upto)]
-
     def rows(
         self, conn: Connection, after: int, limit: int, upto: int | None = None
     ) -> Sequence[Any]:
@@ -78,13 +71,13 @@ class ApplicationLog:
             return Undecodable(row, exc)
 
     def _to_event(self, row: Any) -> Any:
-        originator = row.originator_id
+        position, originator, version, topic, state = row  # by index: names cost more
         notification = Notification(
-            id=row.id,
+            id=position,
             originator_id=originator if isinstance(originator, UUID) else UUID(originator),
-            originator_version=row.originator_version,
-            topic=row.topic,
-            state=bytes(row.state),
+            originator_version=version,
+            topic=topic,
+            state=state if type(state) is bytes else bytes(state),
         )
         return self.mapper.to_domain_event(notification)
 

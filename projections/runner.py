@@ -19,11 +19,15 @@ from projections.schema import positions
 class EventLog(Protocol):
     """The part of the event store a projection reads."""
 
-    def select(
+    def rows(
         self, conn: Connection, after: int, limit: int, upto: int | None = None
-    ) -> Sequence[tuple[int, str, Any]]:
-        """Up to `limit` (position, topic, decoder) after `after` (and not past `upto`),
-        in log order."""
+    ) -> Sequence[Any]:
+        """Up to `limit` stored rows (position, originator_id, originator_version, topic,
+        state) after `after` (and not past `upto`), in log order, not decoded."""
+        ...
+
+    def decode(self, row: Any) -> Any:
+        """One stored row as its domain event."""
         ...
 
     def head(self, conn: Connection) -> int: ...
@@ -173,7 +177,7 @@ class ProjectionRunner:
             self.projection.apply_committed(conn, handed)
             write_position(conn, self.name, handed[-1].last)
             return handed[-1].last, self.batch  # maybe more: look again
-        notes = self.log.select(conn, start, self.batch, upto)
+        notes = self.log.rows(conn, start, self.batch, upto)
         return self._apply(conn, start, self._decode(notes), notes)
 
     def advance_prefetched(self) -> tuple[int, int]:
@@ -181,7 +185,7 @@ class ProjectionRunner:
         lock is taken, so the lock (on SQLite, the whole database's) is held only to write."""
         start = self.position()
         with self.read_engine.connect() as conn:
-            notes = self.log.select(conn, start, self.batch)
+            notes = self.log.rows(conn, start, self.batch)
         wanted = self._decode(notes)
         with self._transaction() as conn:
             lock_projection(conn, self.name)
@@ -189,15 +193,17 @@ class ProjectionRunner:
                 return start, self.batch  # advanced meanwhile by someone else: read again
             return self._apply(conn, start, wanted, notes)
 
-    def _decode(self, notes: Sequence[tuple[int, str, Any]]) -> list[tuple[int, Any]]:
-        return [(pos, decode()) for pos, topic, decode in notes if self.projection.wants(topic)]
+    def _decode(self, notes: Sequence[Any]) -> list[tuple[int, Any]]:
+        """(position, event) of the rows the projection wants: only those are decoded."""
+        decode, wants = self.log.decode, self.projection.wants
+        return [(row[0], decode(row)) for row in notes if wants(row[3])]
 
     def _apply(
         self,
         conn: Connection,
         start: int,
         wanted: list[tuple[int, Any]],
-        notes: Sequence[tuple[int, str, Any]],
+        notes: Sequence[Any],
     ) -> tuple[int, int]:
         if not notes:
             return start, 0
