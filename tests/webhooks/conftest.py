@@ -9,8 +9,7 @@ from starlette.testclient import TestClient
 
 from adapters.config import Settings
 from api.app import create_app
-from api.bootstrap import Services, build
-from tests.support.fakes import FakeClock
+from api.bootstrap import Services
 from tests.support.receiver import Receiver, receiving_server
 
 # Retries from 1 s doubling to 8 s (fake time, moved by the tests); disabled after 60 s.
@@ -30,15 +29,6 @@ def settings(database_url: str) -> Settings:
         sandbox_provision_seconds=2.0,
         **HOOK_SETTINGS,  # type: ignore[arg-type]
     )
-
-
-@pytest.fixture
-def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
-    s = build(settings, clock=clock)
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 @pytest.fixture
