@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 
 from adapters.config import Settings
-from adapters.webhook_outbox import delivery_id
+from adapters.webhook_outbox import PREFIX, delivery_id
 from api.bootstrap import Services, build
 from domain.webhooks import EVENT_TYPES
 from tests.support.drills import (
@@ -71,9 +71,8 @@ def _owed_messages(services: Services, workspace: str, endpoint_id: str) -> set[
         after, 1000, inclusive_of_start=False
     ):
         for n in batch:
-            kind = n.topic.rsplit(".", 1)[-1]
-            if kind not in EVENT_TYPES or "LineRequest" not in n.topic:
-                continue
+            if not n.topic.startswith(PREFIX) or n.topic[len(PREFIX) :] not in EVENT_TYPES:
+                continue  # the outbox's own rule: a line request's state change
             if n.originator_id not in mine:
                 view = services.app.view(UUID(str(n.originator_id)))
                 mine[n.originator_id] = view.workspace_id == workspace
