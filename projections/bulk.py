@@ -9,6 +9,7 @@ The stored values are the same as through `conn.execute(insert(...), rows)`.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,7 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 Row = dict[str, Any]
 Convert = Callable[[Any], Any] | None
-Plan = tuple[str, bool, tuple[tuple[str, Convert], ...]]
+Plan = tuple[
+    str, bool, tuple[str, ...], Callable[[Row], tuple[Any, ...]], tuple[tuple[int, Any], ...]
+]
 
 
 class Upsert:
@@ -36,15 +39,20 @@ class Upsert:
         plan = self._plans.get((conn.dialect.name, columns))
         if plan is None:
             plan = self._plans[(conn.dialect.name, columns)] = self._plan(conn.dialect, columns)
-        sql, positional, converters = plan
-        values = [
-            [row[name] if convert is None else convert(row[name]) for name, convert in converters]
-            for row in rows
-        ]
-        names = [name for name, _ in converters]
+        sql, positional, names, pick, converts = plan
+        # Values in the statement's order in one C call per row; only the few columns that
+        # need it (DateTime on SQLite) are converted, in place.
+        values: list[Any] = [pick(row) for row in rows]
+        if converts:
+            values = [list(v) for v in values]
+            for v in values:
+                for index, convert in converts:
+                    value = v[index]
+                    if value is not None:
+                        v[index] = convert(value)
         params: list[Any]
         if positional:
-            params = [tuple(v) for v in values]
+            params = [tuple(v) for v in values] if converts else values
         else:
             params = [dict(zip(names, v, strict=True)) for v in values]
         conn.exec_driver_sql(sql, params)
@@ -60,14 +68,19 @@ class Upsert:
         order = compiled.positiontup if compiled.positional else columns
         if order is None or sorted(order) != sorted(columns):
             raise RuntimeError(f"unexpected parameters for an upsert of {t.name}: {order}")
-        converters = tuple((name, _converter(t.c[name].type, dialect)) for name in order)
-        return str(compiled), bool(compiled.positional), converters
+        converters = [_converter(t.c[name].type, dialect) for name in order]
+        converts = tuple((i, c) for i, c in enumerate(converters) if c is not None)
+        pick: Callable[[Row], Any] = operator.itemgetter(*order)
+        if len(order) == 1:  # an itemgetter of one name returns the value, not a tuple
+            only = order[0]
+
+            def pick(row: Row) -> Any:
+                return (row[only],)
+
+        return str(compiled), bool(compiled.positional), tuple(order), pick, converts
 
 
 def _converter(column_type: Any, dialect: Dialect) -> Convert:
     if isinstance(column_type, Boolean):
         return None  # both drivers take a Python bool as is (SQLite stores 0/1, as before)
-    processor = column_type.dialect_impl(dialect).bind_processor(dialect)
-    if processor is None:
-        return None
-    return lambda value: None if value is None else processor(value)
+    return column_type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]

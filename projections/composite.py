@@ -18,6 +18,7 @@ class CompositeProjection:
         self.name = name
         self.parts = list(parts)
         self._wanted: dict[str, bool] = {}
+        self._takers: dict[type, list[int]] = {}  # event class → indexes of parts that want it
 
     def wants(self, topic: str) -> bool:
         wanted = self._wanted.get(topic)
@@ -26,9 +27,17 @@ class CompositeProjection:
         return wanted
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
-        topics = [get_topic(type(e)) for _, e in events]
-        for part in self.parts:
-            mine = [pe for pe, topic in zip(events, topics, strict=True) if part.wants(topic)]
+        shares: list[list[tuple[int, Any]]] = [[] for _ in self.parts]
+        takers = self._takers
+        for pe in events:
+            kind = type(pe[1])
+            indexes = takers.get(kind)
+            if indexes is None:
+                topic = get_topic(kind)
+                indexes = takers[kind] = [i for i, p in enumerate(self.parts) if p.wants(topic)]
+            for index in indexes:
+                shares[index].append(pe)
+        for part, mine in zip(self.parts, shares, strict=True):
             if mine:
                 part.apply(conn, mine)
 

@@ -4,7 +4,7 @@ table through the read model's own connection, inside the projection's transacti
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -14,6 +14,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from application.errors import ServiceBusy
 from application.ports import LogTail
+
+
+class StoredRow(NamedTuple):
+    """One stored event as read from the log, not decoded."""
+
+    id: int
+    originator_id: Any  # UUID on PostgreSQL, its hex on SQLite
+    originator_version: int
+    topic: str
+    state: bytes
 
 
 class Undecodable:
@@ -42,26 +52,39 @@ class ApplicationLog:
 
     def __init__(self, app: Application[Any]) -> None:
         self.mapper = app.mapper
+        self.transcoder = app.mapper.transcoder
         self.table = app.recorder.events_table_name  # type: ignore[attr-defined]
+        # topic → (event class, class_version), for topics the mapper was seen to decode
+        # with nothing more than the transcoder (see `_mapped`).
+        self._kinds: dict[str, tuple[type[Any], int]] = {}
+        self._last_uuid: tuple[Any, UUID] = (None, UUID(int=0))
 
     def _id_column(self, conn: Connection) -> str:
         return "notification_id" if conn.dialect.name == "postgresql" else "rowid"
 
     def rows(
         self, conn: Connection, after: int, limit: int, upto: int | None = None
-    ) -> Sequence[Any]:
-        """The stored rows (`id`, `originator_id`, `originator_version`, `topic`, `state`)
-        after a position, in log order, not decoded."""
+    ) -> Sequence[StoredRow]:
+        """The stored rows after a position, in log order, not decoded."""
         column = self._id_column(conn)
-        bound = f"AND {column} <= :upto " if upto is not None else ""
-        return conn.execute(
-            text(
-                f"SELECT {column} AS id, originator_id, originator_version, topic, state "
-                f"FROM {self.table} WHERE {column} > :after {bound}"
-                f"ORDER BY {column} LIMIT :limit"
-            ),
-            {"after": after, "limit": limit, "upto": upto},
-        ).all()
+        bound = f"AND {column} <= %(upto)s " if upto is not None else ""
+        sql = (
+            f"SELECT {column}, originator_id, originator_version, topic, state "
+            f"FROM {self.table} WHERE {column} > %(after)s {bound}"
+            f"ORDER BY {column} LIMIT %(limit)s"
+        )
+        params = {"after": after, "limit": limit, "upto": upto}
+        # The driver's own cursor: SQLAlchemy's result rows cost more than the fetch
+        # itself over a whole log (same transaction, same connection).
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if conn.dialect.name != "postgresql":
+                sql = sql.replace("%(after)s", ":after").replace("%(upto)s", ":upto")
+                sql = sql.replace("%(limit)s", ":limit")
+            cursor.execute(sql, params)
+            return list(map(StoredRow._make, cursor.fetchall()))
+        finally:
+            cursor.close()
 
     def decode(self, row: Any) -> Any:
         """One stored row as its domain event (an `Undecodable` if it cannot be)."""
@@ -72,14 +95,52 @@ class ApplicationLog:
 
     def _to_event(self, row: Any) -> Any:
         position, originator, version, topic, state = row  # by index: names cost more
-        notification = Notification(
-            id=position,
-            originator_id=originator if isinstance(originator, UUID) else UUID(originator),
-            originator_version=version,
-            topic=topic,
-            state=state if type(state) is bytes else bytes(state),
+        if type(state) is not bytes:
+            state = bytes(state)
+        kind = self._kinds.get(topic)
+        if kind is None:
+            return self._mapped(position, originator, version, topic, state)
+        cls, class_version = kind
+        event_state = self.transcoder.decode(state)
+        event_state["originator_id"] = self._uuid(originator)
+        event_state["originator_version"] = version
+        from_version = event_state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", event_state)
+        return event
+
+    def _mapped(
+        self, position: int, originator: Any, version: int, topic: str, state: bytes
+    ) -> Any:
+        """Through the library's mapper; learns the topic's class for the fast path above
+        where that is what the mapper would do (no cipher or compressor, UUID ids)."""
+        event = self.mapper.to_domain_event(
+            Notification(
+                id=position,
+                originator_id=self._uuid(originator),
+                originator_version=version,
+                topic=topic,
+                state=state,
+            )
         )
-        return self.mapper.to_domain_event(notification)
+        cls = type(event)
+        plain = self.mapper.cipher is None and self.mapper.compressor is None
+        if plain and getattr(cls, "originator_id_type", None) is UUID:
+            self._kinds[topic] = (cls, getattr(cls, "class_version", 1))
+        return event
+
+    def _uuid(self, originator: Any) -> UUID:
+        if type(originator) is UUID:
+            return originator
+        # An aggregate's events are mostly near each other in the log: one parse for a run.
+        last_key, last = self._last_uuid
+        if originator != last_key:
+            last = UUID(originator)
+            self._last_uuid = (originator, last)
+        return last
 
     def history(
         self, conn: Connection, aggregate_id: UUID, before_version: int | None = None

@@ -11,6 +11,7 @@ from typing import Protocol
 from sqlalchemy import MetaData, Table, delete, insert, inspect, select
 
 from projections.eventlog import ApplicationLog
+from projections.gc_pause import collector_paused
 from projections.lines import LinesProjection
 from projections.runner import (
     Projection,
@@ -97,13 +98,14 @@ class Rebuilder:
         try:
             self._prepare()
             started, first = time.monotonic(), self.runner.position()
-            while True:
-                done, count = self.runner.advance_prefetched()
-                elapsed = max(time.monotonic() - started, 1e-9)
-                report(Progress(done, self.runner.head(), (done - first) / elapsed))
-                self.lease.acquire()  # renew
-                if count < self.runner.batch:
-                    break
+            with collector_paused():  # across batches: what they cache survives them
+                while True:
+                    done, count = self.runner.advance_prefetched()
+                    elapsed = max(time.monotonic() - started, 1e-9)
+                    report(Progress(done, self.runner.head(), (done - first) / elapsed))
+                    self.lease.acquire()  # renew
+                    if count < self.runner.batch:
+                        break
             return self._swap()
         finally:
             self.lease.release()

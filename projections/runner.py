@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from application.views import CommittedBatch
 from projections import set_aside
+from projections.gc_pause import collector_paused
 from projections.handoff import Handoffs
 from projections.schema import positions
 
@@ -129,13 +130,14 @@ class ProjectionRunner:
         queueing behind it would only repeat its work). Returns the position reached."""
         reached = self.position()
         goal = self.head() if target is None else target
-        while reached < goal:
-            with self._transaction() as conn:
-                if not try_lock_projection(conn, self.name):
-                    return reached
-                reached, count = self.apply_batch(conn)
-            if count < self.batch:
-                break
+        with collector_paused():  # across batches: what they cache survives them
+            while reached < goal:
+                with self._transaction() as conn:
+                    if not try_lock_projection(conn, self.name):
+                        return reached
+                    reached, count = self.apply_batch(conn)
+                if count < self.batch:
+                    break
         return reached
 
     @contextlib.contextmanager
@@ -177,21 +179,23 @@ class ProjectionRunner:
             self.projection.apply_committed(conn, handed)
             write_position(conn, self.name, handed[-1].last)
             return handed[-1].last, self.batch  # maybe more: look again
-        notes = self.log.rows(conn, start, self.batch, upto)
-        return self._apply(conn, start, self._decode(notes), notes)
+        with collector_paused():
+            notes = self.log.rows(conn, start, self.batch, upto)
+            return self._apply(conn, start, self._decode(notes), notes)
 
     def advance_prefetched(self) -> tuple[int, int]:
         """Like one locked apply_batch, but the batch is read and decoded before the
         lock is taken, so the lock (on SQLite, the whole database's) is held only to write."""
         start = self.position()
-        with self.read_engine.connect() as conn:
-            notes = self.log.rows(conn, start, self.batch)
-        wanted = self._decode(notes)
-        with self._transaction() as conn:
-            lock_projection(conn, self.name)
-            if (read_position(conn, self.name) or 0) != start:
-                return start, self.batch  # advanced meanwhile by someone else: read again
-            return self._apply(conn, start, wanted, notes)
+        with collector_paused():
+            with self.read_engine.connect() as conn:
+                notes = self.log.rows(conn, start, self.batch)
+            wanted = self._decode(notes)
+            with self._transaction() as conn:
+                lock_projection(conn, self.name)
+                if (read_position(conn, self.name) or 0) != start:
+                    return start, self.batch  # advanced meanwhile by someone else: read again
+                return self._apply(conn, start, wanted, notes)
 
     def _decode(self, notes: Sequence[Any]) -> list[tuple[int, Any]]:
         """(position, event) of the rows the projection wants: only those are decoded."""
