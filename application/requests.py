@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Future
-from dataclasses import replace
 from uuid import UUID
+
+import msgspec
 
 from application.app import LinesApp
 from application.commands import LineDefaults, Pricing
@@ -84,7 +85,7 @@ class LineRequests:
     def answer(self, view: LineView, created: bool) -> LineView:
         """The POST's answer: a request this call created has no usage yet."""
         if created:
-            return replace(view, usage_date=self.clock.now().date())
+            return msgspec.structs.replace(view, usage_date=self.clock.now().date())
         return self.with_usage(view)
 
     def payment_link(self, workspace_id: str, request_id: UUID) -> LineView:
@@ -109,7 +110,7 @@ class LineRequests:
     def with_usage(self, view: LineView) -> LineView:
         day = self.clock.now().date()
         new, total = self.read_model.usage(view.id, day)
-        return replace(
+        return msgspec.structs.replace(
             view, usage_date=day, usage_new_conversations=new, usage_total_messages=total
         )
 

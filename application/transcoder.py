@@ -10,10 +10,19 @@ encoding sits on every command's path.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    JSONTranscoder,
+    Transcoding,
+    TranscodingNotRegisteredError,
+    UUIDAsHex,
+)
 
 _PLAIN = (str, int, bool, type(None))
 _CONTAINERS = (dict, list)
@@ -21,6 +30,21 @@ _CONTAINERS = (dict, list)
 
 class OrjsonTranscoder(JSONTranscoder):
     """Drop-in for `JSONTranscoder` (same registrations, same bytes)."""
+
+    def __init__(self) -> None:
+        # Tag name → what turns its text into the value, called straight (no method frame):
+        # the common tags around a string.
+        self._from_text: dict[str, Callable[[str], Any]] = {}
+        super().__init__()
+
+    def register(self, transcoding: Transcoding) -> None:
+        super().register(transcoding)
+        from_text = getattr(transcoding, "from_text", None)
+        if isinstance(transcoding, DatetimeAsISO):
+            from_text = datetime.fromisoformat
+        elif isinstance(transcoding, UUIDAsHex):
+            from_text = UUID
+        self._from_text[transcoding.name] = from_text or transcoding.decode
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -66,16 +90,16 @@ class OrjsonTranscoder(JSONTranscoder):
                 if transcoding is None:
                     return self._decode_obj(obj)  # raises the library's error
                 return transcoding.decode(self._untag(obj["_data_"]))
-            names = self.names
+            from_text = self._from_text
             for key, value in obj.items():
                 kind = type(value)
                 if kind is dict:
                     # Inline the common case, a tag around a string (datetime, UUID, Enum):
                     # it is most of a state's containers, and calls are the cost here.
                     if len(value) == 2 and type(data := value.get("_data_")) is str:
-                        transcoding = names.get(value.get("_type_"))
-                        if transcoding is not None:
-                            obj[key] = transcoding.decode(data)
+                        decode = from_text.get(value.get("_type_"))
+                        if decode is not None:
+                            obj[key] = decode(data)
                             continue
                     obj[key] = self._untag(value)
                 elif kind is list:

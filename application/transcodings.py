@@ -23,7 +23,8 @@ class EnumAsValue(Transcoding):
     def __init__(self, enum_type: type[Enum]) -> None:
         self.type = enum_type
         self.name = enum_type.__name__
-        self.members = {member.value: member for member in enum_type}
+        self.members = _Members(enum_type)
+        self.from_text = self.members.__getitem__  # a dict lookup, no Python frame
 
     def encode(self, obj: Any) -> Any:
         return obj.value
@@ -31,6 +32,17 @@ class EnumAsValue(Transcoding):
     def decode(self, data: Any) -> Any:
         member = self.members.get(data)
         return self.type(data) if member is None else member  # the former raises as before
+
+
+class _Members(dict[Any, Enum]):
+    """Value → member; a value that is not one raises as the Enum itself does."""
+
+    def __init__(self, enum_type: type[Enum]) -> None:
+        super().__init__((member.value, member) for member in enum_type)
+        self.enum_type = enum_type
+
+    def __missing__(self, value: Any) -> Enum:
+        return self.enum_type(value)
 
 
 def register_domain_transcodings(transcoder: JSONTranscoder) -> None:

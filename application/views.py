@@ -11,6 +11,8 @@ from enum import Enum
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+import msgspec
+
 from domain.enums import (
     Billing,
     Channel,
@@ -38,8 +40,11 @@ class WorkKind(Enum):
     HEALTH_CHECK = "health_check"
 
 
-@dataclass(frozen=True)
-class LineView:
+class LineView(msgspec.Struct, frozen=True):
+    """What reads show of one request. A Struct: built for every request a command answers,
+    every row a list shows and every row a rebuild stores, several times faster than a
+    frozen dataclass."""
+
     id: UUID
     workspace_id: str
     first_name: str

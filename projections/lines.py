@@ -91,11 +91,15 @@ class LinesProjection:
         """Fold (position, event) pairs in log order into rows, in the caller's transaction."""
         groups: dict[UUID, list[tuple[int, Any]]] = {}
         for pe in events:
-            groups.setdefault(pe[1].originator_id, []).append(pe)
+            group = groups.get(pe[1].originator_id)
+            if group is None:
+                groups[pe[1].originator_id] = [pe]
+            else:
+                group.append(pe)
         aside = set_aside.ids(conn, self.name)
         rows: list[Row] = []
         for aggregate_id, evs in groups.items():
-            if str(aggregate_id) in aside:
+            if aside and str(aggregate_id) in aside:
                 continue  # stays aside; `retry` re-folds it from the whole log
             try:
                 seq, agg = self._prior(conn, aggregate_id, evs[0][1].originator_version)
@@ -121,7 +125,7 @@ class LinesProjection:
         rows: list[Row] = []
         for key, (view, seq) in latest.items():
             self._folded.pop(key, None)  # the cached fold is older than this row now
-            if str(key) in aside:
+            if aside and str(key) in aside:
                 continue
             try:
                 rows.append(row_of(view, seq))

@@ -17,11 +17,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
 import hypothesis.strategies as st
+import msgspec
 from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import (
     Bundle,
@@ -314,7 +315,7 @@ def limits(req: LineRequest, new: int | None, total: int | None) -> list[Any]:
 def comparable(view: LineView) -> dict[str, Any]:
     """Every field a read shows, except usage (its own projection) and the price (not a
     column: reads never show it)."""
-    shown = asdict(view)
+    shown = msgspec.structs.asdict(view)
     for name in ("usage_date", "usage_new_conversations", "usage_total_messages"):
         shown.pop(name)
     shown.pop("price_amount")
