@@ -80,6 +80,10 @@ class MixedLoad:
         self.usage_acked: set[str] = set()
         self.active: dict[str, list[str]] = {ws: [] for ws in keys}
         self.recent: dict[str, deque[str]] = {ws: deque(maxlen=20) for ws in keys}
+        # Requests last told in a state that is not final: reading them back is how a
+        # client learns that a line became active (then usage can be reported for it). The
+        # recent ones alone are all new under steady POSTs, so no line was ever seen active.
+        self.unsettled: dict[str, dict[str, None]] = {ws: {} for ws in keys}
         self.stats = LoadStats()
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -110,6 +114,11 @@ class MixedLoad:
                 told = self.told[line["_id"]] = Told(ws, answer["status"])
                 self.recent[ws].append(line["_id"])
             told.merge(answer["status"], line["paymentStatus"])
+            unsettled = self.unsettled[ws]
+            if answer["status"] in TERMINAL:
+                unsettled.pop(line["_id"], None)
+            elif len(unsettled) < 200:
+                unsettled[line["_id"]] = None
             lines = self.active[ws]
             if answer["status"] == "active" and len(lines) < 50 and line["_id"] not in lines:
                 lines.append(line["_id"])
@@ -172,7 +181,8 @@ class MixedLoad:
 
     def _read_back(self, c: httpx.Client, ws: str, h: dict[str, str], rnd: random.Random) -> None:
         with self.lock:
-            mine = list(self.recent[ws])
+            unsettled = list(self.unsettled[ws])
+            mine = unsettled if unsettled and rnd.random() < 0.5 else list(self.recent[ws])
         if rnd.random() < 0.3 or not mine:
             self._call(c, "GET", self.list_path, headers=h)
             return
