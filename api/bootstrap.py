@@ -107,6 +107,8 @@ class Services:
     readiness: Readiness = field(default_factory=Readiness)
     # TUCO_PROVISIONER=http only: verifies POST /internal/provisioning/{id}.
     provisioning_callbacks: ProvisioningCallbacks | None = None
+    # PostgreSQL only: the writer's turn across processes (its connection is kept open).
+    write_lock: PgWriteLock | None = None
 
     async def reads(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a short read: inline on SQLite (a local file, microseconds), in the thread
@@ -133,6 +135,8 @@ class Services:
         self.webhooks.transport.close()
         self.read_model.follower.close()
         self.app.close()
+        if self.write_lock is not None:
+            self.write_lock.close()
         self.database.dispose()
 
 
@@ -179,11 +183,9 @@ def build(
     )
     stale_tables = upgrade(database) if settings.create_tables else []
     app = LinesApp(env=database.event_store_env)
-    exclusive = (
-        PgWriteLock(database.write_engine).hold if database.dialect == "postgresql" else None
-    )
+    write_lock = PgWriteLock(database.write_engine) if database.dialect == "postgresql" else None
     tail = SqlLogTail(app, database.read_engine)
-    app.attach(tail, exclusive or contextlib.nullcontext, settings.cache_size)
+    app.attach(tail, write_lock.hold if write_lock else contextlib.nullcontext, settings.cache_size)
     event_log = ApplicationLog(app)
     lines = LinesProjection(event_log, cache=settings.cache_size)
     parts: list[Projection] = [lines, UsageProjection(event_log)]
@@ -225,6 +227,7 @@ def build(
     tolerance = settings.stripe.webhook_tolerance if settings.stripe else 300
     metrics = Metrics(commands=app.writer.outcomes)
     services = Services(
+        write_lock=write_lock,
         settings=settings,
         database=database,
         app=app,

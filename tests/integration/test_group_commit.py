@@ -113,3 +113,24 @@ def test_a_batch_decided_on_a_stale_workspace_is_reloaded_and_decided_again(
     assert third.billing is Billing.ADDON and third.state is LineState.AWAITING_PAYMENT
     ws = other_process.app.workspace("org_race")
     assert ws.held_slots(Channel.PHONE) == 3 and ws.awaiting_payment == third.id
+
+
+def test_a_writer_whose_lock_session_died_while_idle_takes_a_new_one(
+    services: Services,
+) -> None:
+    """PostgreSQL: the writer keeps its advisory-lock session open between batches. When the
+    server drops that session (a restart, an idle timeout), the next command still commits
+    instead of failing once."""
+    if services.write_lock is None:
+        pytest.skip("SQLite: the write lock is the database's own")
+    services.workspaces.create("org_lock", Plan.GROWTH, "org_lock", True)
+    services.requests.submit_request(phone("org_lock")).result()
+    lock = services.write_lock._conn
+    assert lock is not None
+    pid = lock.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with services.database.write_engine.connect() as admin:
+        assert admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar()
+        admin.commit()
+    view, created = services.requests.submit_request(phone("org_lock")).result()
+    assert created and view.state is LineState.PROVISIONING
+    assert services.write_lock._conn is not None and services.write_lock._conn is not lock
