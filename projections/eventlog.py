@@ -67,20 +67,23 @@ class ApplicationLog:
     ) -> Sequence[StoredRow]:
         """The stored rows after a position, in log order, not decoded."""
         column = self._id_column(conn)
-        bound = f"AND {column} <= %(upto)s " if upto is not None else ""
+        # Named parameters as each driver spells them (psycopg: %(name)s, sqlite3: :name).
+        after_, upto_, limit_ = (
+            ("%(after)s", "%(upto)s", "%(limit)s")
+            if conn.dialect.name == "postgresql"
+            else (":after", ":upto", ":limit")
+        )
+        bound = f"AND {column} <= {upto_} " if upto is not None else ""
         sql = (
             f"SELECT {column}, originator_id, originator_version, topic, state "
-            f"FROM {self.table} WHERE {column} > %(after)s {bound}"
-            f"ORDER BY {column} LIMIT %(limit)s"
+            f"FROM {self.table} WHERE {column} > {after_} {bound}"
+            f"ORDER BY {column} LIMIT {limit_}"
         )
         params = {"after": after, "limit": limit, "upto": upto}
         # The driver's own cursor: SQLAlchemy's result rows cost more than the fetch
         # itself over a whole log (same transaction, same connection).
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            if conn.dialect.name != "postgresql":
-                sql = sql.replace("%(after)s", ":after").replace("%(upto)s", ":upto")
-                sql = sql.replace("%(limit)s", ":limit")
             cursor.execute(sql, params)
             return list(map(StoredRow._make, cursor.fetchall()))
         finally:

@@ -91,10 +91,6 @@ def try_lock_projection(conn: Connection, name: str) -> bool:
     return bool(got.scalar())
 
 
-# Events from which a catch-up or a batch pauses the cyclic collector (projections.gc_pause).
-PAUSE_FROM = 1000
-
-
 class ProjectionRunner:
     """Only one transaction at a time may advance a projection, whichever process runs it,
     and the position is read after the lock is held, so no two processes ever apply the
@@ -134,10 +130,8 @@ class ProjectionRunner:
         queueing behind it would only repeat its work). Returns the position reached."""
         reached = self.position()
         goal = self.head() if target is None else target
-        # Across batches when far behind (what they cache survives them); a follower's
-        # pass of a few events leaves the collector alone (it is the whole process's).
-        far = goal - reached >= PAUSE_FROM
-        with collector_paused() if far else contextlib.nullcontext():
+        # Across batches when far behind: what they cache survives them.
+        with collector_paused(goal - reached):
             while reached < goal:
                 with self._transaction() as conn:
                     if not try_lock_projection(conn, self.name):
@@ -187,7 +181,7 @@ class ProjectionRunner:
             write_position(conn, self.name, handed[-1].last)
             return handed[-1].last, self.batch  # maybe more: look again
         notes = self.log.rows(conn, start, self.batch, upto)
-        with collector_paused() if len(notes) >= PAUSE_FROM else contextlib.nullcontext():
+        with collector_paused(len(notes)):
             return self._apply(conn, start, self._decode(notes), notes)
 
     def advance_prefetched(self) -> tuple[int, int]:
@@ -196,7 +190,7 @@ class ProjectionRunner:
         start = self.position()
         with self.read_engine.connect() as conn:
             notes = self.log.rows(conn, start, self.batch)
-        with collector_paused() if len(notes) >= PAUSE_FROM else contextlib.nullcontext():
+        with collector_paused(len(notes)):
             wanted = self._decode(notes)
             with self._transaction() as conn:
                 lock_projection(conn, self.name)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from projections.gc_pause import collector_paused
+from projections.gc_pause import PAUSE_FROM, collector_paused
 
 
 @pytest.fixture(autouse=True)
@@ -59,4 +59,13 @@ def test_pauses_in_two_threads_share_one() -> None:
     assert not gc.isenabled()  # the other thread's pause is still on
     release.set()
     thread.join(10)
+    assert gc.isenabled()
+
+
+def test_a_pause_for_a_few_events_leaves_the_collector_alone() -> None:
+    gc.enable()
+    with collector_paused(PAUSE_FROM - 1):
+        assert gc.isenabled()
+    with collector_paused(PAUSE_FROM):
+        assert not gc.isenabled()
     assert gc.isenabled()
