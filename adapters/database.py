@@ -3,8 +3,8 @@ and the SQLAlchemy engines of the read models, keys and sandbox tables."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.config import ConfigError
+from adapters.sqlite_recorder import TakeTurns
 from application.errors import store_unavailable
 
 
@@ -27,6 +28,10 @@ class Database:
     # wait for the disk (SQLite synchronous=NORMAL; PostgreSQL synchronous_commit off per
     # transaction, see projections.runner). Rows and position still commit together.
     projection_engine: Engine
+    # Held around a projection's write transaction: on SQLite, the turn the event store's
+    # recorder takes too (adapters.sqlite_recorder), so the two writers of a process wait
+    # for each other's commit instead of sleeping in SQLite's busy handler.
+    projection_turn: Callable[[], AbstractContextManager[object]] = nullcontext
 
     @property
     def dialect(self) -> str:
@@ -68,6 +73,7 @@ def _sqlite(url: URL, timeout: float) -> Database:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": path,
         "SQLITE_LOCK_TIMEOUT": str(max(1, round(timeout))),
+        "APPLICATION_RECORDER_TOPIC": "adapters.sqlite_recorder:BatchedSQLiteRecorder",
     }
     write_engine = _sqlite_engine(path, timeout, "BEGIN IMMEDIATE", READERS)
     with write_engine.connect() as conn:  # WAL is a property of the file: set it once
@@ -78,6 +84,7 @@ def _sqlite(url: URL, timeout: float) -> Database:
         write_engine=write_engine,
         read_engine=_sqlite_engine(path, timeout, None, READERS),
         projection_engine=_sqlite_engine(path, timeout, "BEGIN IMMEDIATE", 4, "NORMAL"),
+        projection_turn=lambda: TakeTurns(path, timeout),
     )
 
 

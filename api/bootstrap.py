@@ -191,7 +191,12 @@ def build(
     parts: list[Projection] = [lines, UsageProjection(event_log)]
     live = CompositeProjection("read_model", parts)
     runner = ProjectionRunner(
-        live, event_log, database.projection_engine, database.read_engine, handoffs=Handoffs()
+        live,
+        event_log,
+        database.projection_engine,
+        database.read_engine,
+        handoffs=Handoffs(),
+        turn=database.projection_turn,
     )
     follower = Follower(runner, parts)
     app.on_commit.append(follower.notify)

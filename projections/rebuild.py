@@ -88,7 +88,12 @@ class Rebuilder:
         self.shadow = shadow_table(self.live)
         self.projection = make_projection(log, self.shadow, f"{target}:rebuild")
         self.runner = ProjectionRunner(
-            self.projection, log, live_runner.write_engine, live_runner.read_engine, batch
+            self.projection,
+            log,
+            live_runner.write_engine,
+            live_runner.read_engine,
+            batch,
+            turn=live_runner.turn,
         )
 
     def rebuild(self, report: Callable[[Progress], None] = lambda p: None) -> int:
@@ -111,7 +116,7 @@ class Rebuilder:
             self.lease.release()
 
     def _prepare(self) -> None:
-        with self.write_engine.begin() as conn:
+        with self.live_runner.turn(), self.write_engine.begin() as conn:
             resuming = read_position(conn, self.projection.name) is not None
             if resuming and inspect(conn).has_table(self.shadow.name):
                 return
@@ -123,7 +128,7 @@ class Rebuilder:
         """Under the live read model's lock, in one transaction: bring the live read model
         and the shadow to the same position (the head), then replace the live rows."""
         live = self.live_runner
-        with self.write_engine.begin() as conn:
+        with live.turn(), self.write_engine.begin() as conn:
             lock_projection(conn, live.name)
             lock_projection(conn, self.projection.name)
             while live.apply_batch(conn)[1] == live.batch:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -104,8 +105,10 @@ class ProjectionRunner:
         read_engine: Engine,
         batch: int = 5000,
         handoffs: Handoffs | None = None,
+        turn: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
     ) -> None:
         self.projection = projection
+        self.turn = turn  # held around each write transaction (adapters.database)
         self.handoffs = handoffs
         self.log = log
         self.write_engine = write_engine
@@ -145,7 +148,7 @@ class ProjectionRunner:
     def _transaction(self) -> Iterator[Connection]:
         """The write transaction; the projection's in-memory state follows its outcome."""
         try:
-            with self.write_engine.begin() as conn:
+            with self.turn(), self.write_engine.begin() as conn:
                 if conn.dialect.name == "postgresql":  # rebuilt from the log if ever lost
                     conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
                 yield conn
