@@ -47,10 +47,18 @@ class BackgroundWorker:
     def start(self) -> None:
         self.supervised.start()
 
+    # Longer than any one step may take (a billing or provisioning call with its timeouts
+    # and retries) and than a pass of sweeps: past it, the worker is alive but stuck.
+    hung_after = 300.0
+
     def check(self) -> Check:
-        """/readyz: the worker thread is alive (and how often its watchdog restarted it)."""
+        """/readyz: the worker thread is alive and moving (and how often its watchdog
+        restarted it)."""
         sup = self.supervised
         restarted = f"; restarted {sup.restarts} time(s)" if sup.restarts else ""
+        stuck = self.services.worker.stuck_for()
+        if sup.alive and stuck >= self.hung_after:
+            return Check(False, f"the worker has not moved for {stuck:.0f} s{restarted}")
         if sup.alive:
             return Check(True, f"running{restarted}")
         why = f" (last error: {sup.last_error})" if sup.last_error else ""

@@ -95,6 +95,11 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
+    def stuck_for(self, now: float | None = None) -> float:
+        """Seconds since the worker last began a pass or a step (monotonic clock). A worker
+        thread that is alive but stuck, in one call that never returns, stops moving it."""
+        return (time.monotonic() if now is None else now) - self.alive_at
+
     def run_once(self, renew: Callable[[], bool] | None = None) -> int:
         """Returns how many steps completed. `renew` (the leader lease) is renewed between
         steps; the sweep stops if it is lost."""
@@ -116,6 +121,7 @@ class Worker:
         self, key: tuple[WorkKind, UUID], step: Callable[[UUID], object], count_failure: bool
     ) -> bool:
         kind, request_id = key
+        self.alive_at = time.monotonic()  # progress: a step begins (see `stuck_for`)
         try:
             step(request_id)
         except EXPECTED as e:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import create_engine
@@ -16,6 +17,7 @@ from api.app import BackgroundWorker, create_app
 from api.bootstrap import Services
 from api.readiness_checks import register_checks
 from application.readiness import Check
+from application.views import WorkKind
 from tests.observability.conftest import stall_projections, wait_until
 
 
@@ -127,3 +129,26 @@ def test_a_reader_does_not_hang_on_stalled_projections(
     reader.start()
     reader.join(timeout=60)
     assert answer == [False]
+
+
+def test_not_ready_when_the_worker_thread_is_alive_but_stuck(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with TestClient(create_app(services, run_worker=True)) as client:
+        worker: BackgroundWorker = client.app.state.worker  # type: ignore[attr-defined]
+        assert worker.supervised.alive
+        # As if its last pass or step began longer ago than any step may take.
+        monkeypatch.setattr(services.worker, "stuck_for", lambda: worker.hung_after + 1)
+        status, body = ready(client)
+    assert status == 503
+    assert body["checks"]["worker"]["ok"] is False
+    assert body["checks"]["worker"]["detail"] == "the worker has not moved for 301 s"
+
+
+def test_each_worker_step_counts_as_progress(services: Services) -> None:
+    seen: list[float] = []
+    services.worker.alive_at = -1e9  # long ago
+    services.worker._step(  # where a step begins, the heartbeat moves
+        (WorkKind.PROVISION, uuid4()), lambda _: seen.append(services.worker.stuck_for()), True
+    )
+    assert seen and seen[0] < 60
