@@ -57,7 +57,8 @@ class BackgroundWorker:
         sup = self.supervised
         restarted = f"; restarted {sup.restarts} time(s)" if sup.restarts else ""
         stuck = self.services.worker.stuck_for()
-        if sup.alive and stuck >= self.hung_after:
+        # A configured pause between passes longer than that is not a hang either.
+        if sup.alive and stuck >= max(self.hung_after, 3 * self.services.settings.worker_interval):
             return Check(False, f"the worker has not moved for {stuck:.0f} s{restarted}")
         if sup.alive:
             return Check(True, f"running{restarted}")

@@ -152,3 +152,14 @@ def test_each_worker_step_counts_as_progress(services: Services) -> None:
         (WorkKind.PROVISION, uuid4()), lambda _: seen.append(services.worker.stuck_for()), True
     )
     assert seen and seen[0] < 60
+
+
+def test_a_long_pause_between_passes_is_not_a_hang(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with TestClient(create_app(services, run_worker=True)) as client:
+        worker: BackgroundWorker = client.app.state.worker  # type: ignore[attr-defined]
+        settings = dataclasses.replace(services.settings, worker_interval=200.0)
+        monkeypatch.setattr(services, "settings", settings)
+        monkeypatch.setattr(services.worker, "stuck_for", lambda: worker.hung_after + 1)
+        assert ready(client)[1]["checks"]["worker"] == {"ok": True, "detail": "running"}
