@@ -75,6 +75,7 @@ def _sqlite(url: URL, timeout: float) -> Database:
         "SQLITE_LOCK_TIMEOUT": str(max(1, round(timeout))),
         "APPLICATION_RECORDER_TOPIC": "adapters.sqlite_recorder:BatchedSQLiteRecorder",
     }
+    turn = TakeTurns(path, timeout)  # built once here, not on every projection pass
     write_engine = _sqlite_engine(path, timeout, "BEGIN IMMEDIATE", READERS)
     with write_engine.connect() as conn:  # WAL is a property of the file: set it once
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")
@@ -84,7 +85,7 @@ def _sqlite(url: URL, timeout: float) -> Database:
         write_engine=write_engine,
         read_engine=_sqlite_engine(path, timeout, None, READERS),
         projection_engine=_sqlite_engine(path, timeout, "BEGIN IMMEDIATE", 4, "NORMAL"),
-        projection_turn=lambda: TakeTurns(path, timeout),
+        projection_turn=lambda: turn,
     )
 
 

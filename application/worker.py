@@ -95,10 +95,10 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
-    def stuck_for(self, now: float | None = None) -> float:
+    def stuck_for(self) -> float:
         """Seconds since the worker last began a pass or a step (monotonic clock). A worker
         thread that is alive but stuck, in one call that never returns, stops moving it."""
-        return (time.monotonic() if now is None else now) - self.alive_at
+        return time.monotonic() - self.alive_at
 
     def run_once(self, renew: Callable[[], bool] | None = None) -> int:
         """Returns how many steps completed. `renew` (the leader lease) is renewed between

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -105,7 +104,7 @@ class ProjectionRunner:
         read_engine: Engine,
         batch: int = 5000,
         handoffs: Handoffs | None = None,
-        turn: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+        turn: Callable[[], contextlib.AbstractContextManager[object]] = contextlib.nullcontext,
     ) -> None:
         self.projection = projection
         self.turn = turn  # held around each write transaction (adapters.database)
