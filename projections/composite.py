@@ -10,6 +10,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Connection
 
 from application.views import CommittedBatch
+from projections.eventlog import Undecodable
 from projections.runner import Projection
 
 
@@ -32,7 +33,9 @@ class CompositeProjection:
         for pe in events:
             kind = type(pe[1])
             indexes = takers.get(kind)
-            if indexes is None:
+            if kind is Undecodable:  # one class for every topic: routed by its own
+                indexes = [i for i, p in enumerate(self.parts) if p.wants(pe[1].topic)]
+            elif indexes is None:
                 topic = get_topic(kind)
                 indexes = takers[kind] = [i for i, p in enumerate(self.parts) if p.wants(topic)]
             for index in indexes:
