@@ -64,17 +64,37 @@ def open_database(
     )
 
 
-def _sqlite(url: URL, timeout: float) -> Database:
+def _sqlite_env(url: URL, timeout: float) -> tuple[str, dict[str, str]]:
     if not url.database or url.database == ":memory:":
         raise ConfigError("SQLite needs a file: TUCO_DATABASE_URL=sqlite:///path/to/tuco.db")
     path = str(Path(url.database).resolve())
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": path,
         "SQLITE_LOCK_TIMEOUT": str(max(1, round(timeout))),
         "APPLICATION_RECORDER_TOPIC": "adapters.sqlite_recorder:BatchedSQLiteRecorder",
     }
+    return path, env
+
+
+def open_reader(database_url: str, timeout: float = 5.0) -> tuple[dict[str, str], Engine]:
+    """The event store's settings and one reading connection's engine, for a process that
+    only reads an existing store (a rebuild's fold worker): nothing is created, locked or
+    opened until it reads."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        path, env = _sqlite_env(url, timeout)
+        engine = _sqlite_engine(path, timeout, None, 1)
+    else:
+        db = _postgres(url, timeout, 1)
+        env, engine = db.event_store_env, db.read_engine
+    env["CREATE_TABLE"] = "n"
+    return env, engine
+
+
+def _sqlite(url: URL, timeout: float) -> Database:
+    path, env = _sqlite_env(url, timeout)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     turn = TakeTurns(path, timeout)  # built once here, not on every projection pass
     write_engine = _sqlite_engine(path, timeout, "BEGIN IMMEDIATE", READERS)
     with write_engine.connect() as conn:  # WAL is a property of the file: set it once

@@ -4,6 +4,7 @@ Nothing here runs at import time."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from adapters.webhook_store import SqlWebhookStore
 from adapters.webhook_transport import HttpTransport
 from adapters.write_lock import PgWriteLock
 from api import render
+from api.fold_workers import open_log
 from api.limits import TokenBuckets
 from api.readiness_checks import register_checks
 from application.app import LinesApp
@@ -65,6 +67,7 @@ from projections.eventlog import ApplicationLog, SqlLogTail
 from projections.follower import Follower
 from projections.handoff import Handoffs
 from projections.lines import LinesProjection
+from projections.parallel import FanOut
 from projections.read_model import SqlReadModel
 from projections.rebuild import TARGETS, Rebuilder, RebuildRunning
 from projections.runner import Projection, ProjectionRunner
@@ -188,7 +191,8 @@ def build(
     app.attach(tail, write_lock.hold if write_lock else contextlib.nullcontext, settings.cache_size)
     event_log = ApplicationLog(app)
     lines = LinesProjection(event_log, cache=settings.cache_size)
-    parts: list[Projection] = [lines, UsageProjection(event_log)]
+    usage = UsageProjection(event_log)
+    parts: list[Projection] = [lines, usage]
     live = CompositeProjection("read_model", parts)
     runner = ProjectionRunner(
         live,
@@ -197,6 +201,9 @@ def build(
         database.read_engine,
         handoffs=Handoffs(),
         turn=database.projection_turn,
+        fan_out=FanOut(
+            lines, [usage], functools.partial(open_log, settings.database_url, settings.db_timeout)
+        ),
     )
     follower = Follower(runner, parts)
     app.on_commit.append(follower.notify)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Boolean, Connection, Dialect, Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +21,18 @@ Convert = Callable[[Any], Any] | None
 Plan = tuple[
     str, bool, tuple[str, ...], Callable[[Row], tuple[Any, ...]], tuple[tuple[int, Any], ...]
 ]
+
+
+class Bound(NamedTuple):
+    sql: str
+    key: int  # where the key column is in each row's parameters
+    params: list[Any]  # a tuple (or, for drivers with named parameters, a dict) per row
+
+    def key_of(self, params: Any) -> Any:
+        return params[self.key] if isinstance(params, tuple) else list(params.values())[self.key]
+
+    def only(self, params: Any) -> Bound:
+        return self._replace(params=[params])
 
 
 class Upsert:
@@ -33,12 +45,16 @@ class Upsert:
         self._plans: dict[tuple[str, tuple[str, ...]], Plan] = {}
 
     def __call__(self, conn: Connection, rows: Sequence[Row]) -> None:
-        if not rows:
-            return
+        if rows:
+            self.execute(conn, self.bind(conn.dialect, rows))
+
+    def bind(self, dialect: Dialect, rows: Sequence[Row]) -> Bound:
+        """The statement and its parameters for `rows` (all with the same columns): what
+        `execute` runs, so it can be computed in another process (projections.parallel)."""
         columns = tuple(rows[0])
-        plan = self._plans.get((conn.dialect.name, columns))
+        plan = self._plans.get((dialect.name, columns))
         if plan is None:
-            plan = self._plans[(conn.dialect.name, columns)] = self._plan(conn.dialect, columns)
+            plan = self._plans[(dialect.name, columns)] = self._plan(dialect, columns)
         sql, positional, names, pick, converts = plan
         # Values in the statement's order in one C call per row; only the few columns that
         # need it (DateTime on SQLite) are converted, in place.
@@ -55,7 +71,11 @@ class Upsert:
             params = [tuple(v) for v in values] if converts else values
         else:
             params = [dict(zip(names, v, strict=True)) for v in values]
-        conn.exec_driver_sql(sql, params)
+        return Bound(sql, names.index(self.key), params)
+
+    def execute(self, conn: Connection, bound: Bound) -> None:
+        if bound.params:
+            conn.exec_driver_sql(bound.sql, bound.params)
 
     def _plan(self, dialect: Dialect, columns: tuple[str, ...]) -> Plan:
         t = self.table

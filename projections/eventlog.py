@@ -26,6 +26,22 @@ class StoredRow(NamedTuple):
     state: bytes
 
 
+class Share(NamedTuple):
+    """Which rows a reader of one share of the log wants (see ApplicationLog.share_rows)."""
+
+    part: int
+    of: int
+    topics: tuple[str, ...]  # of this share's aggregates only
+    everyone: tuple[str, ...] = ()  # of every aggregate
+
+
+def share_of(originator: Any, of: int) -> int:
+    """Which of `of` shares an aggregate belongs to, the same in every process and in SQL:
+    its id's last hex digit (a UUID on PostgreSQL, its text on SQLite)."""
+    low = originator.int & 15 if isinstance(originator, UUID) else int(originator[-1], 16)
+    return int(low % of)
+
+
 class Undecodable:
     """Stands for an event that could not be decoded; folding it raises the error."""
 
@@ -80,6 +96,44 @@ class ApplicationLog:
             f"ORDER BY {column} LIMIT {limit_}"
         )
         params = {"after": after, "limit": limit, "upto": upto}
+        return self._fetch(conn, sql, params)
+
+    def share_rows(
+        self, conn: Connection, after: int, upto: int, share: Share
+    ) -> Sequence[StoredRow]:
+        """The stored rows in (after, upto] of one share of the aggregates (by the last hex
+        digit of their id, as `share_of`) with a topic under `share.topics`, and of any
+        aggregate with one under `share.everyone`; a superset where LIKE's `_` matches more
+        than itself (the caller checks the prefix)."""
+        postgres = conn.dialect.name == "postgresql"
+        column = self._id_column(conn)
+        digit = (
+            "(get_byte(uuid_send(originator_id), 15) & 15)"
+            if postgres
+            else "(instr('0123456789abcdef', lower(substr(originator_id, -1))) - 1)"
+        )
+
+        def mark(name: str) -> str:  # a named parameter, as each driver spells it
+            return f"%({name})s" if postgres else f":{name}"
+
+        modulo = "%%" if postgres else "%"  # psycopg's placeholders start with %
+        params: dict[str, Any] = {"after": after, "upto": upto, "part": share.part}
+        params["of"] = share.of
+        mine = " OR ".join(f"topic LIKE {mark(f't{i}')}" for i in range(len(share.topics)))
+        anyone = [f"topic LIKE {mark(f'e{i}')}" for i in range(len(share.everyone))]
+        params |= {f"t{i}": f"{t}%" for i, t in enumerate(share.topics)}
+        params |= {f"e{i}": f"{t}%" for i, t in enumerate(share.everyone)}
+        where = " OR ".join(
+            [f"(({mine}) AND {digit} {modulo} {mark('of')} = {mark('part')})", *anyone]
+        )
+        sql = (
+            f"SELECT {column}, originator_id, originator_version, topic, state "
+            f"FROM {self.table} WHERE {column} > {mark('after')} AND {column} <= {mark('upto')} "
+            f"AND ({where}) ORDER BY {column}"
+        )
+        return self._fetch(conn, sql, params)
+
+    def _fetch(self, conn: Connection, sql: str, params: dict[str, Any]) -> list[StoredRow]:
         # The driver's own cursor: SQLAlchemy's result rows cost more than the fetch
         # itself over a whole log (same transaction, same connection).
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

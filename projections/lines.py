@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, Dialect, Table, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from application.views import CommittedBatch, LineView, view_of
 from projections import set_aside
-from projections.bulk import Upsert
+from projections.bulk import Bound, Upsert
 from projections.schema import OWED_KINDS, line_views
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,42 @@ def row_of(view: LineView, seq: int) -> Row:
     }
 
 
+# (aggregate id, position of its first event in the batch, that event's topic, the error)
+Failure = tuple[UUID, int, str, str]
+
+
+def by_request(events: Sequence[tuple[int, Any]]) -> dict[UUID, list[tuple[int, Any]]]:
+    """(position, event) pairs grouped by request, each group in log order."""
+    groups: dict[UUID, list[tuple[int, Any]]] = {}
+    for pe in events:
+        group = groups.get(pe[1].originator_id)
+        if group is None:
+            groups[pe[1].originator_id] = [pe]
+        else:
+            group.append(pe)
+    return groups
+
+
+def fold(prior: tuple[int, Any], events: Sequence[tuple[int, Any]]) -> tuple[int, Any]:
+    """A request (and its seq: the position of its first event) folded on from `prior`
+    by the domain's own event methods."""
+    seq, agg = prior
+    for position, e in events:
+        agg = e.mutate(agg)
+        seq = seq or position
+    return seq, agg
+
+
+def ready_row(seq: int, agg: Any) -> Row | None:
+    """The row of a folded request; None until it has a state (its ProvisioningStarted or
+    equivalent may be in the next batch)."""
+    return row_of(view_of(agg), seq) if agg.state is not None else None
+
+
+def topic_of(event: Any) -> str:
+    return getattr(event, "topic", None) or get_topic(type(event))
+
+
 class LinesProjection:
     topic_prefix = "domain.line_request:LineRequest."
 
@@ -89,29 +126,40 @@ class LinesProjection:
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
         """Fold (position, event) pairs in log order into rows, in the caller's transaction."""
-        groups: dict[UUID, list[tuple[int, Any]]] = {}
-        for pe in events:
-            group = groups.get(pe[1].originator_id)
-            if group is None:
-                groups[pe[1].originator_id] = [pe]
-            else:
-                group.append(pe)
         aside = set_aside.ids(conn, self.name)
         rows: list[Row] = []
-        for aggregate_id, evs in groups.items():
+        for aggregate_id, evs in by_request(events).items():
             if aside and str(aggregate_id) in aside:
                 continue  # stays aside; `retry` re-folds it from the whole log
             try:
-                seq, agg = self._prior(conn, aggregate_id, evs[0][1].originator_version)
-                for position, e in evs:
-                    agg = e.mutate(agg)
-                    seq = seq or position
+                seq, agg = fold(self._prior(conn, aggregate_id, evs[0][1].originator_version), evs)
                 self._pending[aggregate_id] = (seq, agg)
-                if agg.state is not None:  # else its ProvisioningStarted is in the next batch
-                    rows.append(row_of(view_of(agg), seq))
+                if (row := ready_row(seq, agg)) is not None:
+                    rows.append(row)
             except Exception as exc:  # noqa: BLE001 (isolation: set aside, logged, retried)
                 self._set_aside(conn, aggregate_id, evs[0], exc)
         self._store(conn, rows)
+
+    def apply_folded(
+        self,
+        conn: Connection,
+        bound: Sequence[Bound],
+        rows: list[Row],
+        failed: Sequence[Failure],
+    ) -> None:
+        """Rows folded elsewhere from this batch's events (projections.parallel), bound as
+        `bind` does (or not, where a value could not be), and the requests whose events
+        could not be folded there; requests set aside stay aside."""
+        aside = set_aside.ids(conn, self.name)
+        for aggregate_id, position, topic, error in failed:
+            if str(aggregate_id) not in aside:
+                self._put_aside(conn, aggregate_id, position, topic, error)
+        for b in bound:
+            if aside:
+                b = b._replace(params=[p for p in b.params if b.key_of(p) not in aside])
+            if b.params:
+                self._store_bound(conn, b, [])
+        self._store(conn, [row for row in rows if row["id"] not in aside])
 
     def apply_committed(self, conn: Connection, batches: Sequence[CommittedBatch]) -> None:
         """Rows straight from the state the writer committed (see projections.handoff);
@@ -138,7 +186,7 @@ class LinesProjection:
         seq, agg = self._folded_history(conn, UUID(aggregate_id))
         row = row_of(view_of(agg), seq)
         with conn.begin_nested():
-            self._upsert(conn, [row])
+            self._upserts(conn, [row])
         self._pending[UUID(aggregate_id)] = (seq, agg)
 
     def committed(self) -> None:
@@ -167,42 +215,59 @@ class LinesProjection:
     ) -> tuple[int, Any]:
         """The request folded from the log (before a version), and its seq (0: none)."""
         history = self.log.history(conn, aggregate_id, before_version)
-        agg: Any = None
-        for _, e in history:
-            agg = e.mutate(agg)
+        _, agg = fold((0, None), history)
         return (history[0][0] if history else 0), agg
 
-    def _store(self, conn: Connection, rows: list[Row]) -> None:
-        if not rows:
-            return
+    def bind(self, dialect: Dialect, rows: list[Row]) -> Bound | None:
+        """Rows as the upsert's parameters (None: a value the driver cannot take)."""
         try:
-            with conn.begin_nested():
-                self._upsert(conn, rows)
-        except (SQLAlchemyError, OverflowError, ValueError):
-            for row in rows:  # find the rows that cannot be stored, one savepoint each
-                try:
-                    with conn.begin_nested():
-                        self._upsert(conn, [row])
-                except (SQLAlchemyError, OverflowError, ValueError) as exc:
-                    key = UUID(row["id"])
-                    self._set_aside(conn, key, (0, None), exc)
+            return self._upserts.bind(dialect, rows) if rows else None
+        except (OverflowError, ValueError):
+            return None
 
-    def _upsert(self, conn: Connection, rows: list[Row]) -> None:
-        self._upserts(conn, rows)
+    def _store(self, conn: Connection, rows: list[Row]) -> None:
+        if rows:
+            self._store_bound(conn, self.bind(conn.dialect, rows), rows)
+
+    def _store_bound(self, conn: Connection, bound: Bound | None, rows: list[Row]) -> None:
+        """Stores the rows (bound, where they could be); finds those that cannot be stored,
+        one savepoint each, and sets their requests aside."""
+        if bound is not None:
+            try:
+                with conn.begin_nested():
+                    self._upserts.execute(conn, bound)
+                return
+            except (SQLAlchemyError, OverflowError, ValueError):
+                pass
+        for key, store in self._one_by_one(conn, bound, rows):
+            try:
+                with conn.begin_nested():
+                    store()
+            except (SQLAlchemyError, OverflowError, ValueError) as exc:
+                self._set_aside(conn, UUID(key), (0, None), exc)
+
+    def _one_by_one(
+        self, conn: Connection, bound: Bound | None, rows: list[Row]
+    ) -> list[tuple[str, Callable[[], None]]]:
+        if bound is None:
+            return [(row["id"], partial(self._upserts, conn, [row])) for row in rows]
+        one = [bound.only(params) for params in bound.params]
+        return [(b.key_of(b.params[0]), partial(self._upserts.execute, conn, b)) for b in one]
 
     def _set_aside(
         self, conn: Connection, aggregate_id: UUID, first: tuple[int, Any], exc: BaseException
     ) -> None:
-        log.error("projection %s sets request %s aside: %r", self.name, aggregate_id, exc)
+        position, event = first
+        topic = "(storing the row)" if event is None else topic_of(event)
+        self._put_aside(conn, aggregate_id, position, topic, repr(exc))
+
+    def _put_aside(
+        self, conn: Connection, aggregate_id: UUID, position: int, topic: str, error: str
+    ) -> None:
+        log.error("projection %s sets request %s aside: %s", self.name, aggregate_id, error)
         self._pending.pop(aggregate_id, None)
         self._folded.pop(aggregate_id, None)
-        position, event = first
-        topic = (
-            "(storing the row)"
-            if event is None
-            else getattr(event, "topic", None) or get_topic(type(event))
-        )
-        set_aside.put(conn, self.name, str(aggregate_id), position, topic, repr(exc))
+        set_aside.put(conn, self.name, str(aggregate_id), position, topic, error)
         conn.execute(
             update(self.table).where(self.table.c.id == str(aggregate_id)).values(stale=True)
         )

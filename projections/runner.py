@@ -91,6 +91,14 @@ def try_lock_projection(conn: Connection, name: str) -> bool:
     return bool(got.scalar())
 
 
+class FanOut(Protocol):
+    """Catching up from far behind with help (projections.parallel)."""
+
+    def wanted(self, start: int, goal: int) -> bool: ...
+
+    def catch_up(self, runner: ProjectionRunner, goal: int) -> int: ...
+
+
 class ProjectionRunner:
     """Only one transaction at a time may advance a projection, whichever process runs it,
     and the position is read after the lock is held, so no two processes ever apply the
@@ -105,8 +113,10 @@ class ProjectionRunner:
         batch: int = 5000,
         handoffs: Handoffs | None = None,
         turn: Callable[[], contextlib.AbstractContextManager[object]] = contextlib.nullcontext,
+        fan_out: FanOut | None = None,
     ) -> None:
         self.projection = projection
+        self.fan_out = fan_out
         self.turn = turn  # held around each write transaction (adapters.database)
         self.handoffs = handoffs
         self.log = log
@@ -134,8 +144,10 @@ class ProjectionRunner:
         goal = self.head() if target is None else target
         # Across batches when far behind: what they cache survives them.
         with collector_paused(goal - reached):
+            if self.fan_out is not None and self.fan_out.wanted(reached, goal):
+                reached = self.fan_out.catch_up(self, goal)
             while reached < goal:
-                with self._transaction() as conn:
+                with self.transaction() as conn:
                     if not try_lock_projection(conn, self.name):
                         return reached
                     reached, count = self.apply_batch(conn)
@@ -144,7 +156,7 @@ class ProjectionRunner:
         return reached
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """The write transaction; the projection's in-memory state follows its outcome."""
         try:
             with self.turn(), self.write_engine.begin() as conn:
@@ -159,7 +171,7 @@ class ProjectionRunner:
     def retry_set_aside(self, parts: Sequence[Projection]) -> int:
         """Try again what each part set aside and is due; returns how many came back."""
         released = 0
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             lock_projection(conn, self.name)
             for part in parts:
                 for aggregate_id in set_aside.due(conn, part.name, datetime.now(UTC)):
@@ -194,7 +206,7 @@ class ProjectionRunner:
             notes = self.log.rows(conn, start, self.batch)
         with collector_paused(len(notes)):
             wanted = self._decode(notes)
-            with self._transaction() as conn:
+            with self.transaction() as conn:
                 lock_projection(conn, self.name)
                 if (read_position(conn, self.name) or 0) != start:
                     return start, self.batch  # advanced meanwhile by someone else: read again
