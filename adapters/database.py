@@ -59,9 +59,6 @@ def open_database(
         )
     db.event_store_env["CREATE_TABLE"] = "y" if create_tables else "n"
     return db
-    raise ConfigError(
-        f"Unsupported TUCO_DATABASE_URL backend {backend!r}: use sqlite or postgresql"
-    )
 
 
 def _sqlite_env(url: URL, timeout: float) -> tuple[str, dict[str, str]]:
@@ -85,6 +82,8 @@ def open_reader(database_url: str, timeout: float = 5.0) -> tuple[dict[str, str]
     if url.get_backend_name() == "sqlite":
         path, env = _sqlite_env(url, timeout)
         engine = _sqlite_engine(path, timeout, None, 1)
+    elif url.get_backend_name() != "postgresql":
+        raise ConfigError(f"Unsupported TUCO_DATABASE_URL backend {url.get_backend_name()!r}")
     else:
         db = _postgres(url, timeout, 1)
         env, engine = db.event_store_env, db.read_engine
