@@ -25,11 +25,11 @@ Plan = tuple[
 
 class Bound(NamedTuple):
     sql: str
-    key: int  # where the key column is in each row's parameters
+    key: int | str  # the key column's index in each row's tuple, or its name in each dict
     params: list[Any]  # a tuple (or, for drivers with named parameters, a dict) per row
 
     def key_of(self, params: Any) -> Any:
-        return params[self.key] if isinstance(params, tuple) else list(params.values())[self.key]
+        return params[self.key]
 
     def only(self, params: Any) -> Bound:
         return self._replace(params=[params])
@@ -71,7 +71,7 @@ class Upsert:
             params = [tuple(v) for v in values] if converts else values
         else:
             params = [dict(zip(names, v, strict=True)) for v in values]
-        return Bound(sql, names.index(self.key), params)
+        return Bound(sql, names.index(self.key) if positional else self.key, params)
 
     def execute(self, conn: Connection, bound: Bound) -> None:
         if bound.params:

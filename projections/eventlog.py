@@ -26,6 +26,12 @@ class StoredRow(NamedTuple):
     state: bytes
 
 
+def _param(conn: Connection, name: str) -> str:
+    """A named parameter as the connection's driver spells it (psycopg: %(name)s, sqlite3:
+    :name): the log is read through the driver's own cursor."""
+    return f"%({name})s" if conn.dialect.name == "postgresql" else f":{name}"
+
+
 class Share(NamedTuple):
     """Which rows a reader of one share of the log wants (see ApplicationLog.share_rows)."""
 
@@ -83,12 +89,7 @@ class ApplicationLog:
     ) -> Sequence[StoredRow]:
         """The stored rows after a position, in log order, not decoded."""
         column = self._id_column(conn)
-        # Named parameters as each driver spells them (psycopg: %(name)s, sqlite3: :name).
-        after_, upto_, limit_ = (
-            ("%(after)s", "%(upto)s", "%(limit)s")
-            if conn.dialect.name == "postgresql"
-            else (":after", ":upto", ":limit")
-        )
+        after_, upto_, limit_ = (_param(conn, name) for name in ("after", "upto", "limit"))
         bound = f"AND {column} <= {upto_} " if upto is not None else ""
         sql = (
             f"SELECT {column}, originator_id, originator_version, topic, state "
@@ -113,8 +114,8 @@ class ApplicationLog:
             else "(instr('0123456789abcdef', lower(substr(originator_id, -1))) - 1)"
         )
 
-        def mark(name: str) -> str:  # a named parameter, as each driver spells it
-            return f"%({name})s" if postgres else f":{name}"
+        def mark(name: str) -> str:
+            return _param(conn, name)
 
         modulo = "%%" if postgres else "%"  # psycopg's placeholders start with %
         params: dict[str, Any] = {"after": after, "upto": upto, "part": share.part}

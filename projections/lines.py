@@ -158,7 +158,7 @@ class LinesProjection:
             if aside:
                 b = b._replace(params=[p for p in b.params if b.key_of(p) not in aside])
             if b.params:
-                self._store_bound(conn, b, [])
+                self._store_bound(conn, b)
         self._store(conn, [row for row in rows if row["id"] not in aside])
 
     def apply_committed(self, conn: Connection, batches: Sequence[CommittedBatch]) -> None:
@@ -226,33 +226,34 @@ class LinesProjection:
             return None
 
     def _store(self, conn: Connection, rows: list[Row]) -> None:
-        if rows:
-            self._store_bound(conn, self.bind(conn.dialect, rows), rows)
-
-    def _store_bound(self, conn: Connection, bound: Bound | None, rows: list[Row]) -> None:
-        """Stores the rows (bound, where they could be); finds those that cannot be stored,
-        one savepoint each, and sets their requests aside."""
+        if not rows:
+            return
+        bound = self.bind(conn.dialect, rows)
         if bound is not None:
-            try:
-                with conn.begin_nested():
-                    self._upserts.execute(conn, bound)
-                return
-            except (SQLAlchemyError, OverflowError, ValueError):
-                pass
-        for key, store in self._one_by_one(conn, bound, rows):
-            try:
-                with conn.begin_nested():
-                    store()
-            except (SQLAlchemyError, OverflowError, ValueError) as exc:
-                self._set_aside(conn, UUID(key), (0, None), exc)
+            self._store_bound(conn, bound)
+            return
+        for row in rows:  # a value the driver cannot take: find the rows that hold one
+            self._store_one(conn, row["id"], partial(self._upserts, conn, [row]))
 
-    def _one_by_one(
-        self, conn: Connection, bound: Bound | None, rows: list[Row]
-    ) -> list[tuple[str, Callable[[], None]]]:
-        if bound is None:
-            return [(row["id"], partial(self._upserts, conn, [row])) for row in rows]
-        one = [bound.only(params) for params in bound.params]
-        return [(b.key_of(b.params[0]), partial(self._upserts.execute, conn, b)) for b in one]
+    def _store_bound(self, conn: Connection, bound: Bound) -> None:
+        """Stores the bound rows; finds those that cannot be stored, one savepoint each,
+        and sets their requests aside."""
+        try:
+            with conn.begin_nested():
+                self._upserts.execute(conn, bound)
+            return
+        except (SQLAlchemyError, OverflowError, ValueError):
+            pass
+        for params in bound.params:
+            store = partial(self._upserts.execute, conn, bound.only(params))
+            self._store_one(conn, bound.key_of(params), store)
+
+    def _store_one(self, conn: Connection, key: str, store: Callable[[], None]) -> None:
+        try:
+            with conn.begin_nested():
+                store()
+        except (SQLAlchemyError, OverflowError, ValueError) as exc:
+            self._set_aside(conn, UUID(key), (0, None), exc)
 
     def _set_aside(
         self, conn: Connection, aggregate_id: UUID, first: tuple[int, Any], exc: BaseException

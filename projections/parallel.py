@@ -58,8 +58,8 @@ class Process:
     """One fold worker: ranges in, answers out, in order."""
 
     def __init__(self, start: Start) -> None:
-        jobs_r, self._jobs = os.pipe()
-        self._results, results_w = os.pipe()
+        jobs_r, jobs_w = os.pipe()
+        results_r, results_w = os.pipe()
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "projections.fold_worker", str(jobs_r), str(results_w)],
@@ -69,8 +69,8 @@ class Process:
         finally:
             os.close(jobs_r)
             os.close(results_w)
-        self.jobs = os.fdopen(self._jobs, "wb")
-        self.results = os.fdopen(self._results, "rb")
+        self.jobs = os.fdopen(jobs_w, "wb")
+        self.results = os.fdopen(results_r, "rb")
         self.ready = False
         self.send(start)
 
