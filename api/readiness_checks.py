@@ -1,5 +1,6 @@
 """The checks /readyz runs that the factory registers: the database answers, and this
-process's projections are not stalled (the server adds its worker thread)."""
+process's projections are neither stalled nor far behind the log (the server adds its
+worker thread)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,15 @@ def register_checks(readiness: Readiness, database: Database, follower: Follower
         why = follower.stalled()
         if why is not None:
             return Check(False, f"stalled: {why}")
-        return Check(True, f"applied up to position {follower.reached}")
+        try:
+            position, head = follower.runner.position(), follower.runner.head()
+        except SQLAlchemyError as e:
+            return Check(False, f"unreadable: {str(e).splitlines()[0][:200]}")
+        if head - position > follower.far_behind:
+            # A read model catching up from far behind (a fresh one over a big log): list
+            # reads would wait on it, so this process should not take traffic yet.
+            return Check(False, f"catching up: at position {position} of {head}")
+        return Check(True, f"applied up to position {position} of {head}")
 
     readiness.register("database", reachable)
     readiness.register("projections", projections)

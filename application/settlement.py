@@ -51,8 +51,10 @@ class Settlement:
         )
         if invoice is None:
             return recorded
-        log.warning("canceled request %s: found its unrecorded invoice %s (%s)",
-                    request_id, invoice.id, invoice.status.value)  # fmt: skip
+        # INFO, not WARNING: a client that cancels right after a 409 can get here before
+        # the invoice id is recorded; it is normal traffic, handled here as designed.
+        log.info("canceled request %s: found its unrecorded invoice %s (%s)",
+                 request_id, invoice.id, invoice.status.value)  # fmt: skip
         if invoice.status is Status.PAID:
             return self.apply_invoice(invoice) or recorded
         return self.try_step(self.void, request_id) or recorded

@@ -57,6 +57,7 @@ class Follower:
 
     stall_seconds = 10.0  # failing passes for this long count as stalled (/readyz)
     stalled_wait = 0.25  # how long a reader waits on a failing projection
+    far_behind = 10_000  # events behind the head: catching up, not following (/readyz)
 
     def stalled(self, after: float | None = None) -> str | None:
         """Why the projections are stalled (passes failing for `after` seconds or more, or

@@ -18,6 +18,7 @@ from api.bootstrap import Services
 from api.readiness_checks import register_checks
 from application.readiness import Check
 from application.views import WorkKind
+from domain.enums import Plan
 from tests.observability.conftest import stall_projections, wait_until
 
 
@@ -53,6 +54,33 @@ def test_not_ready_while_the_projections_are_stalled_and_ready_again_after(
 
     monkeypatch.undo()
     wait_until(lambda: ready(client)[0] == 200, "readiness to come back")
+
+
+def test_not_ready_while_the_projections_catch_up_from_far_behind(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read model far behind the log (a fresh one over a big log) is not stalled, but list
+    reads would wait on it: not ready until it is near the head again."""
+    follower = services.read_model.follower
+    runner = services.runner
+    real_catch_up = runner.catch_up
+    monkeypatch.setattr(runner, "catch_up", lambda target=None: runner.position())
+    monkeypatch.setattr(follower, "far_behind", 2)
+    for i in range(3):  # each workspace's creation appends events the follower now skips
+        services.workspaces.create(f"behind{i}", Plan.GROWTH, f"behind{i}", True)
+    head, position = runner.head(), runner.position()
+    assert head - position > 2
+    status, body = ready(client)
+    assert status == 503
+    assert body["checks"]["projections"] == {
+        "ok": False,
+        "detail": f"catching up: at position {position} of {head}",
+    }
+    assert body["error"]["message"].startswith("projections: catching up")
+
+    monkeypatch.setattr(runner, "catch_up", real_catch_up)
+    wait_until(lambda: ready(client)[0] == 200, "readiness once caught up")
+    assert ready(client)[1]["checks"]["projections"]["detail"].endswith(f" of {runner.head()}")
 
 
 def test_not_ready_when_the_database_is_unreachable(services: Services) -> None:
