@@ -4,6 +4,7 @@ table through the read model's own connection, inside the projection's transacti
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from application.errors import ServiceBusy
 from application.ports import LogTail
+from projections.shares import Share, share_filter
 
 
 class StoredRow(NamedTuple):
@@ -30,22 +32,6 @@ def _param(conn: Connection, name: str) -> str:
     """A named parameter as the connection's driver spells it (psycopg: %(name)s, sqlite3:
     :name): the log is read through the driver's own cursor."""
     return f"%({name})s" if conn.dialect.name == "postgresql" else f":{name}"
-
-
-class Share(NamedTuple):
-    """Which rows a reader of one share of the log wants (see ApplicationLog.share_rows)."""
-
-    part: int
-    of: int
-    topics: tuple[str, ...]  # of this share's aggregates only
-    everyone: tuple[str, ...] = ()  # of every aggregate
-
-
-def share_of(originator: Any, of: int) -> int:
-    """Which of `of` shares an aggregate belongs to, the same in every process and in SQL:
-    its id's last hex digit (a UUID on PostgreSQL, its text on SQLite)."""
-    low = originator.int & 15 if isinstance(originator, UUID) else int(originator[-1], 16)
-    return int(low % of)
 
 
 class Undecodable:
@@ -102,37 +88,15 @@ class ApplicationLog:
     def share_rows(
         self, conn: Connection, after: int, upto: int, share: Share
     ) -> Sequence[StoredRow]:
-        """The stored rows in (after, upto] of one share of the aggregates (by the last hex
-        digit of their id, as `share_of`) with a topic under `share.topics`, and of any
-        aggregate with one under `share.everyone`; a superset where LIKE's `_` matches more
-        than itself (the caller checks the prefix)."""
-        postgres = conn.dialect.name == "postgresql"
+        """The stored rows in (after, upto] of one share of the log (`shares.share_filter`)."""
         column = self._id_column(conn)
-        digit = (
-            "(get_byte(uuid_send(originator_id), 15) & 15)"
-            if postgres
-            else "(instr('0123456789abcdef', lower(substr(originator_id, -1))) - 1)"
-        )
-
-        def mark(name: str) -> str:
-            return _param(conn, name)
-
-        modulo = "%%" if postgres else "%"  # psycopg's placeholders start with %
-        params: dict[str, Any] = {"after": after, "upto": upto, "part": share.part}
-        params["of"] = share.of
-        mine = " OR ".join(f"topic LIKE {mark(f't{i}')}" for i in range(len(share.topics)))
-        anyone = [f"topic LIKE {mark(f'e{i}')}" for i in range(len(share.everyone))]
-        params |= {f"t{i}": f"{t}%" for i, t in enumerate(share.topics)}
-        params |= {f"e{i}": f"{t}%" for i, t in enumerate(share.everyone)}
-        where = " OR ".join(
-            [f"(({mine}) AND {digit} {modulo} {mark('of')} = {mark('part')})", *anyone]
-        )
+        where, params = share_filter(conn.dialect.name, share, partial(_param, conn))
         sql = (
             f"SELECT {column}, originator_id, originator_version, topic, state "
-            f"FROM {self.table} WHERE {column} > {mark('after')} AND {column} <= {mark('upto')} "
-            f"AND ({where}) ORDER BY {column}"
+            f"FROM {self.table} WHERE {column} > {_param(conn, 'after')} "
+            f"AND {column} <= {_param(conn, 'upto')} AND ({where}) ORDER BY {column}"
         )
-        return self._fetch(conn, sql, params)
+        return self._fetch(conn, sql, params | {"after": after, "upto": upto})
 
     def _fetch(self, conn: Connection, sql: str, params: dict[str, Any]) -> list[StoredRow]:
         # The driver's own cursor: SQLAlchemy's result rows cost more than the fetch

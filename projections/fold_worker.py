@@ -19,9 +19,11 @@ from uuid import UUID
 from sqlalchemy import Engine
 
 from projections.bulk import Bound
-from projections.eventlog import ApplicationLog, Share, share_of
-from projections.lines import Failure, LinesProjection, Row, by_request, fold, ready_row, topic_of
+from projections.eventlog import ApplicationLog
+from projections.folding import Failure, Row, by_request, fold, ready_row, topic_of
+from projections.lines import LinesProjection
 from projections.schema import metadata
+from projections.shares import Share, share_of
 
 # Opens the log for reading in the worker: pickled, so a module-level function or a partial
 # of one (api.fold_workers.open_log).

@@ -31,7 +31,6 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from projections.eventlog import Share
 from projections.fold_worker import Answer, Folded, Opener, Start
 from projections.lines import LinesProjection
 from projections.runner import (
@@ -41,6 +40,7 @@ from projections.runner import (
     try_lock_projection,
     write_position,
 )
+from projections.shares import Share
 
 log = logging.getLogger(__name__)
 AHEAD = 3  # ranges in flight per worker

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from application.views import CommittedBatch
 from projections import set_aside
-from projections.lines import History
+from projections.folding import History
 from projections.schema import line_usage
 
 log = logging.getLogger(__name__)
