@@ -202,7 +202,10 @@ def build(
         handoffs=Handoffs(),
         turn=database.projection_turn,
         fan_out=FanOut(
-            lines, [usage], functools.partial(open_log, settings.database_url, settings.db_timeout)
+            lines,
+            [usage],
+            functools.partial(open_log, settings.database_url, settings.db_timeout),
+            claim=SqlLease(database.write_engine, "catch-up:read_model", default_holder(), 30),
         ),
     )
     follower = Follower(runner, parts)

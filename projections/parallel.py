@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from application.errors import ServiceBusy
 from projections.fold_worker import Answer, Folded, Opener, Start
 from projections.lines import LinesProjection
 from projections.runner import (
@@ -48,6 +49,14 @@ AHEAD = 3  # ranges in flight per worker
 
 class Part(Projection, Protocol):
     topic_prefix: str
+
+
+class Claim(Protocol):
+    """One process at a time catches a projection up from far behind (a lease)."""
+
+    def acquire(self) -> bool: ...
+
+    def release(self) -> None: ...
 
 
 class WorkerGone(Exception):
@@ -120,8 +129,10 @@ class FanOut:
         from_events: int = 50_000,
         keep: int = 20_000,
         warm_up: bool = True,
+        claim: Claim | None = None,
     ) -> None:
         self.keep = keep
+        self.claim = claim
         self.warm_up = warm_up  # catch up serially while the workers start
         self.lines = lines
         self.others = list(others)
@@ -130,7 +141,23 @@ class FanOut:
         self.from_events = from_events
 
     def wanted(self, start: int, goal: int) -> bool:
-        return start == 0 and goal - start >= self.from_events and self.workers > 1
+        return start == 0 and self.far_behind(start, goal) and self.workers > 1
+
+    def far_behind(self, start: int, goal: int) -> bool:
+        return goal - start >= self.from_events
+
+    def claimed(self) -> bool:
+        """Taken or renewed for this process; False while another process holds it (it is
+        catching up: N server processes on a fresh read model fold the log once, not N
+        times)."""
+        return self.claim is None or self.claim.acquire()
+
+    def unclaim(self) -> None:
+        if self.claim is not None:
+            try:
+                self.claim.release()
+            except ServiceBusy as exc:  # it expires by itself
+                log.warning("projection catch-up: the claim was not released: %s", exc)
 
     def catch_up(self, runner: ProjectionRunner, goal: int) -> int:
         """Advance from 0 towards `goal`; returns the position committed (the caller goes
@@ -183,7 +210,9 @@ class FanOut:
         self, runner: ProjectionRunner, start: int, upto: int, folded: list[Folded]
     ) -> bool:
         """One range in one transaction; False if another process holds the projection or
-        moved it (the serial path sorts that out)."""
+        moved it, or took the claim (the serial path sorts that out)."""
+        if not self.claimed():  # renewed on each range (lost only after a long stall)
+            return False
         with runner.transaction() as conn:
             if not try_lock_projection(conn, runner.name):
                 return False

@@ -96,6 +96,12 @@ class FanOut(Protocol):
 
     def wanted(self, start: int, goal: int) -> bool: ...
 
+    def far_behind(self, start: int, goal: int) -> bool: ...
+
+    def claimed(self) -> bool: ...
+
+    def unclaim(self) -> None: ...
+
     def catch_up(self, runner: ProjectionRunner, goal: int) -> int: ...
 
 
@@ -142,17 +148,27 @@ class ProjectionRunner:
         queueing behind it would only repeat its work). Returns the position reached."""
         reached = self.position()
         goal = self.head() if target is None else target
-        # Across batches when far behind: what they cache survives them.
-        with collector_paused(goal - reached):
-            if self.fan_out is not None and self.fan_out.wanted(reached, goal):
-                reached = self.fan_out.catch_up(self, goal)
-            while reached < goal:
-                with self.transaction() as conn:
-                    if not try_lock_projection(conn, self.name):
-                        return reached
-                    reached, count = self.apply_batch(conn)
-                if count < self.batch:
-                    break
+        fan_out = self.fan_out
+        far = fan_out is not None and fan_out.far_behind(reached, goal)
+        if fan_out is not None and far and not fan_out.claimed():
+            return reached  # another process is catching up from far behind
+        try:
+            # Across batches when far behind: what they cache survives them.
+            with collector_paused(goal - reached):
+                if fan_out is not None and fan_out.wanted(reached, goal):
+                    reached = fan_out.catch_up(self, goal)
+                while reached < goal:
+                    if fan_out is not None and far and not fan_out.claimed():
+                        return reached  # renewed each batch; lost (a long stall): leave it
+                    with self.transaction() as conn:
+                        if not try_lock_projection(conn, self.name):
+                            return reached
+                        reached, count = self.apply_batch(conn)
+                    if count < self.batch:
+                        break
+        finally:
+            if fan_out is not None and far:
+                fan_out.unclaim()
         return reached
 
     @contextlib.contextmanager

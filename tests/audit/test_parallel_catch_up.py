@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import delete, text
 from starlette.testclient import TestClient
 
+from adapters.lease import SqlLease
 from api.bootstrap import Services
 from api.fold_workers import open_log
 from projections.parallel import FanOut
@@ -129,3 +130,45 @@ def test_a_worker_that_fails_leaves_the_catch_up_to_the_runner(
     assert not fanned(caplog)
     assert "going on in-process" in caplog.text
     assert rows(services) == serial
+
+
+def test_one_process_at_a_time_catches_up_from_far_behind(
+    services: Services, database_url: str, log: list[UUID], caplog: pytest.LogCaptureFixture
+) -> None:
+    """N server processes on a fresh read model: the one holding the claim folds the log,
+    the others leave it alone (no fold workers, no position moved) until it is done."""
+    engine = services.database.write_engine
+    other = SqlLease(engine, "catch-up:test", "another process", ttl=60)
+    ours = SqlLease(engine, "catch-up:test", "this process", ttl=60)
+    assert other.acquire()
+    claimed = fan_out(services, database_url, claim=ours)
+    assert from_zero(services, claimed) == 0
+    assert (position(services) or 0) == 0 and rows(services) == {}
+    assert fanned(caplog)  # nothing started, so nothing failed
+
+    other.release()
+    assert from_zero(services, claimed) == head(services)
+    assert fanned(caplog)
+    assert len(rows(services)) == 5 + 50
+    assert other.acquire()  # released again once caught up
+
+
+def test_a_lost_claim_stops_the_catch_up_where_it_committed(
+    services: Services, database_url: str, log: list[UUID]
+) -> None:
+    class Lost:
+        """Held for the first range only (as if it expired in a long stall)."""
+
+        def __init__(self) -> None:
+            self.asked = 0
+
+        def acquire(self) -> bool:
+            self.asked += 1
+            return self.asked <= 2  # the catch-up's own claim, then its first range
+
+        def release(self) -> None:
+            pass
+
+    reached = from_zero(services, fan_out(services, database_url, claim=Lost()))
+    assert 0 < reached < head(services)
+    assert position(services) == reached
