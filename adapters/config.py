@@ -9,89 +9,33 @@ from typing import Any
 
 from adapters import config_rules
 from adapters.config_rules import ConfigError
+from adapters.env_values import (
+    cors_origins,
+    env_float,
+    env_int,
+    env_opt,
+    env_seconds,
+    log_format,
+    log_level,
+    plan_prices,
+)
 from adapters.signing import Signer
 
 __all__ = ["ConfigError", "Settings", "StripeSettings"]
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-
-
-def _non_negative(env: Mapping[str, str], name: str, default: float) -> float:
-    value = _float(env, name, default)
-    if value < 0 or value != value:  # NaN is not a duration either
-        raise ConfigError(f"{name} must be a number of seconds, 0 or more, not {value!r}")
-    return value
-
-
-def _opt(env: Mapping[str, str], name: str) -> str | None:
-    return env.get(name, "").strip() or None
-
-
-def _plan_prices(raw: str) -> dict[str, str]:
-    """`mini=price_1,starter=price_2` → {"price_1": "mini", …} (price id → plan name)."""
-    mapping: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in raw.split(","))):
-        plan, _, price = part.partition("=")
-        if not price or plan.strip() not in ("mini", "starter", "growth"):
-            raise ConfigError(f"TUCO_STRIPE_PLAN_PRICES: expected plan=price_id, not {part!r}")
-        mapping[price.strip()] = plan.strip()
-    return mapping
-
-
 def _abuse_limits(e: Mapping[str, str]) -> dict[str, Any]:
     limits = {
-        "rate_limit": _float(e, "TUCO_RATE_LIMIT", Settings.rate_limit),
-        "rate_burst": _int(e, "TUCO_RATE_BURST", Settings.rate_burst),
-        "body_timeout": _float(e, "TUCO_BODY_TIMEOUT", Settings.body_timeout),
-        "max_open_batches": _int(e, "TUCO_MAX_OPEN_BATCHES", Settings.max_open_batches),
-        "max_connections": _int(e, "TUCO_MAX_CONNECTIONS", Settings.max_connections),
+        "rate_limit": env_float(e, "TUCO_RATE_LIMIT", Settings.rate_limit),
+        "rate_burst": env_int(e, "TUCO_RATE_BURST", Settings.rate_burst),
+        "body_timeout": env_float(e, "TUCO_BODY_TIMEOUT", Settings.body_timeout),
+        "max_open_batches": env_int(e, "TUCO_MAX_OPEN_BATCHES", Settings.max_open_batches),
+        "max_connections": env_int(e, "TUCO_MAX_CONNECTIONS", Settings.max_connections),
     }
     negative = [name for name, value in limits.items() if value < 0]
     if negative:
         raise ConfigError(f"{', '.join(negative)} must not be negative (0 turns it off)")
     return limits
-
-
-def _origins(raw: str) -> tuple[str, ...]:
-    """`https://a.example,https://b.example` (scheme://host[:port], no path) or `*`."""
-    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
-    for origin in origins:
-        scheme, _, rest = origin.partition("://")
-        if origin != "*" and (scheme not in ("http", "https") or not rest or "/" in rest):
-            raise ConfigError(f"TUCO_CORS_ORIGINS: {origin!r} is not an http(s) origin")
-    return origins
-
-
-def _log_level(env: Mapping[str, str], default: str) -> str:
-    raw = env.get("TUCO_LOG_LEVEL", "").strip().upper() or default
-    if raw not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise ConfigError(f"TUCO_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {raw!r}")
-    return raw
-
-
-def _log_format(env: Mapping[str, str]) -> str:
-    raw = env.get("TUCO_LOG_FORMAT", "").strip().lower() or "json"
-    if raw not in ("json", "console"):
-        raise ConfigError(f"TUCO_LOG_FORMAT must be 'json' or 'console', not {raw!r}")
-    return raw
 
 
 @dataclass(frozen=True)
@@ -119,11 +63,11 @@ class StripeSettings:
             api_key=api_key,
             webhook_secret=secret,
             api_base=e.get("TUCO_STRIPE_API_BASE", "").strip() or None,
-            plan_prices=_plan_prices(e.get("TUCO_STRIPE_PLAN_PRICES", "")),
-            days_until_due=_int(e, "TUCO_STRIPE_DAYS_UNTIL_DUE", 7),
-            timeout=_float(e, "TUCO_STRIPE_TIMEOUT", 10.0),
+            plan_prices=plan_prices(e.get("TUCO_STRIPE_PLAN_PRICES", "")),
+            days_until_due=env_int(e, "TUCO_STRIPE_DAYS_UNTIL_DUE", 7),
+            timeout=env_float(e, "TUCO_STRIPE_TIMEOUT", 10.0),
             webhook_tolerance=config_rules.webhook_tolerance(
-                _int(e, "TUCO_STRIPE_WEBHOOK_TOLERANCE", 300)
+                env_int(e, "TUCO_STRIPE_WEBHOOK_TOLERANCE", 300)
             ),
             price_phone=e.get("TUCO_STRIPE_PRICE_PHONE", "").strip() or None,
             price_email=e.get("TUCO_STRIPE_PRICE_EMAIL", "").strip() or None,
@@ -154,8 +98,8 @@ class ProvisionerSettings:
         kind = kind or cls.kind
         if kind not in PROVISIONERS:
             raise ConfigError(f"TUCO_PROVISIONER must be sandbox, manual or http, not {kind!r}")
-        url = (_opt(e, "TUCO_PROVISIONER_URL") or "").rstrip("/") or None
-        secret = _opt(e, "TUCO_PROVISIONER_SECRET")
+        url = (env_opt(e, "TUCO_PROVISIONER_URL") or "").rstrip("/") or None
+        secret = env_opt(e, "TUCO_PROVISIONER_SECRET")
         if kind == "http":
             if url is None or not url.startswith(("http://", "https://")):
                 raise ConfigError("TUCO_PROVISIONER=http needs TUCO_PROVISIONER_URL (http(s)://…)")
@@ -165,8 +109,8 @@ class ProvisionerSettings:
                 Signer(secret)
             except ValueError:
                 raise ConfigError("TUCO_PROVISIONER_SECRET is not whsec_ + base64") from None
-        poll = _float(e, "TUCO_PROVISIONER_POLL_SECONDS", cls.poll_seconds)
-        timeout = _float(e, "TUCO_PROVISIONER_TIMEOUT", cls.timeout)
+        poll = env_float(e, "TUCO_PROVISIONER_POLL_SECONDS", cls.poll_seconds)
+        timeout = env_float(e, "TUCO_PROVISIONER_TIMEOUT", cls.timeout)
         if poll <= 0 or timeout <= 0:
             raise ConfigError("TUCO_PROVISIONER_POLL_SECONDS and _TIMEOUT must be above 0")
         return cls(kind, url, secret, poll, timeout)
@@ -178,7 +122,7 @@ def _usage(e: Mapping[str, str], billing: str) -> bool:
     raw = e.get("TUCO_USAGE", "on").strip().lower() or "on"
     if raw not in ("on", "off"):
         raise ConfigError(f"TUCO_USAGE must be on or off, not {raw!r}")
-    if raw == "on" and billing == "stripe" and not _opt(e, "TUCO_INTERNAL_TOKEN"):
+    if raw == "on" and billing == "stripe" and not env_opt(e, "TUCO_INTERNAL_TOKEN"):
         raise ConfigError(
             "TUCO_BILLING=stripe needs TUCO_INTERNAL_TOKEN for POST /internal/usage "
             "(or TUCO_USAGE=off)"
@@ -248,64 +192,66 @@ class Settings:
         billing = e.get("TUCO_BILLING", cls.billing).strip() or cls.billing
         if billing not in ("sandbox", "stripe"):
             raise ConfigError(f"TUCO_BILLING must be 'sandbox' or 'stripe', not {billing!r}")
-        clerk = bool(_opt(e, "TUCO_CLERK_JWKS") or _opt(e, "TUCO_CLERK_PUBLIC_KEY"))
-        config_rules.clerk_issuer(billing, clerk, _opt(e, "TUCO_CLERK_ISSUER"))
+        clerk = bool(env_opt(e, "TUCO_CLERK_JWKS") or env_opt(e, "TUCO_CLERK_PUBLIC_KEY"))
+        config_rules.clerk_issuer(billing, clerk, env_opt(e, "TUCO_CLERK_ISSUER"))
         return cls(
             database_url=e.get("TUCO_DATABASE_URL", "").strip() or cls.database_url,
             public_url=(e.get("TUCO_PUBLIC_URL", "").strip() or cls.public_url).rstrip("/"),
             billing=billing,
-            sandbox_provision_seconds=_float(
+            sandbox_provision_seconds=env_float(
                 e, "TUCO_SANDBOX_PROVISION_SECONDS", cls.sandbox_provision_seconds
             ),
-            worker_interval=_float(e, "TUCO_WORKER_INTERVAL", cls.worker_interval),
-            reconcile_seconds=_float(e, "TUCO_RECONCILE_SECONDS", cls.reconcile_seconds),
-            price_phone=_int(e, "TUCO_PRICE_PHONE", cls.price_phone),
-            price_email=_int(e, "TUCO_PRICE_EMAIL", cls.price_email),
+            worker_interval=env_float(e, "TUCO_WORKER_INTERVAL", cls.worker_interval),
+            reconcile_seconds=env_float(e, "TUCO_RECONCILE_SECONDS", cls.reconcile_seconds),
+            price_phone=env_int(e, "TUCO_PRICE_PHONE", cls.price_phone),
+            price_email=env_int(e, "TUCO_PRICE_EMAIL", cls.price_email),
             currency=e.get("TUCO_CURRENCY", "").strip().lower() or cls.currency,
-            daily_new_conversations_limit=_int(
+            daily_new_conversations_limit=env_int(
                 e, "TUCO_DAILY_NEW_CONVERSATIONS_LIMIT", cls.daily_new_conversations_limit
             ),
-            daily_total_messages_limit=_int(
+            daily_total_messages_limit=env_int(
                 e, "TUCO_DAILY_TOTAL_MESSAGES_LIMIT", cls.daily_total_messages_limit
             ),
-            db_timeout=_float(e, "TUCO_DB_TIMEOUT", cls.db_timeout),
-            db_pool_size=_int(e, "TUCO_DB_POOL_SIZE", cls.db_pool_size),
-            log_level=_log_level(e, cls.log_level),
-            log_format=_log_format(e),
+            db_timeout=env_float(e, "TUCO_DB_TIMEOUT", cls.db_timeout),
+            db_pool_size=env_int(e, "TUCO_DB_POOL_SIZE", cls.db_pool_size),
+            log_level=log_level(e, cls.log_level),
+            log_format=log_format(e),
             stripe=StripeSettings.from_env(e, required=billing == "stripe"),
-            clerk_jwks=config_rules.jwks_location(_opt(e, "TUCO_CLERK_JWKS")),
-            clerk_public_key=_opt(e, "TUCO_CLERK_PUBLIC_KEY"),
-            clerk_issuer=_opt(e, "TUCO_CLERK_ISSUER"),
+            clerk_jwks=config_rules.jwks_location(env_opt(e, "TUCO_CLERK_JWKS")),
+            clerk_public_key=env_opt(e, "TUCO_CLERK_PUBLIC_KEY"),
+            clerk_issuer=env_opt(e, "TUCO_CLERK_ISSUER"),
             clerk_authorized_parties=tuple(
                 p.strip()
                 for p in e.get("TUCO_CLERK_AUTHORIZED_PARTIES", "").split(",")
                 if p.strip()
             ),
-            health_timeout=_float(e, "TUCO_HEALTH_TIMEOUT", cls.health_timeout),
-            health_check_seconds=_float(e, "TUCO_HEALTH_CHECK_SECONDS", 0.0) or None,
-            health_cooldown=_float(e, "TUCO_HEALTH_COOLDOWN", cls.health_cooldown),
-            health_rate_limit=_int(e, "TUCO_HEALTH_RATE_LIMIT", cls.health_rate_limit),
-            health_workers=_int(e, "TUCO_HEALTH_WORKERS", cls.health_workers),
-            notify_url=_opt(e, "TUCO_NOTIFY_URL"),
-            notify_secret=_opt(e, "TUCO_NOTIFY_SECRET"),
-            internal_token=_opt(e, "TUCO_INTERNAL_TOKEN"),
-            webhook_timeout=_float(e, "TUCO_WEBHOOK_TIMEOUT", cls.webhook_timeout),
-            webhook_interval=_float(e, "TUCO_WEBHOOK_INTERVAL", cls.webhook_interval),
-            webhook_retry_base=_float(e, "TUCO_WEBHOOK_RETRY_BASE", cls.webhook_retry_base),
-            webhook_retry_max=_float(e, "TUCO_WEBHOOK_RETRY_MAX", cls.webhook_retry_max),
-            webhook_disable_after=_float(
+            health_timeout=env_float(e, "TUCO_HEALTH_TIMEOUT", cls.health_timeout),
+            health_check_seconds=env_float(e, "TUCO_HEALTH_CHECK_SECONDS", 0.0) or None,
+            health_cooldown=env_float(e, "TUCO_HEALTH_COOLDOWN", cls.health_cooldown),
+            health_rate_limit=env_int(e, "TUCO_HEALTH_RATE_LIMIT", cls.health_rate_limit),
+            health_workers=env_int(e, "TUCO_HEALTH_WORKERS", cls.health_workers),
+            notify_url=env_opt(e, "TUCO_NOTIFY_URL"),
+            notify_secret=env_opt(e, "TUCO_NOTIFY_SECRET"),
+            internal_token=env_opt(e, "TUCO_INTERNAL_TOKEN"),
+            webhook_timeout=env_float(e, "TUCO_WEBHOOK_TIMEOUT", cls.webhook_timeout),
+            webhook_interval=env_float(e, "TUCO_WEBHOOK_INTERVAL", cls.webhook_interval),
+            webhook_retry_base=env_float(e, "TUCO_WEBHOOK_RETRY_BASE", cls.webhook_retry_base),
+            webhook_retry_max=env_float(e, "TUCO_WEBHOOK_RETRY_MAX", cls.webhook_retry_max),
+            webhook_disable_after=env_float(
                 e, "TUCO_WEBHOOK_DISABLE_AFTER", cls.webhook_disable_after
             ),
-            webhook_max_endpoints=_int(e, "TUCO_WEBHOOK_MAX_ENDPOINTS", cls.webhook_max_endpoints),
+            webhook_max_endpoints=env_int(
+                e, "TUCO_WEBHOOK_MAX_ENDPOINTS", cls.webhook_max_endpoints
+            ),
             webhook_sender=e.get("TUCO_WEBHOOK_SENDER", "1").strip() != "0",
             create_tables=e.get("TUCO_CREATE_TABLES", "1").strip() != "0",
             **_abuse_limits(e),
-            cors_origins=_origins(e.get("TUCO_CORS_ORIGINS", "")),
-            cache_size=_int(e, "TUCO_CACHE_SIZE", cls.cache_size),
-            provisioning_deadline=_non_negative(
+            cors_origins=cors_origins(e.get("TUCO_CORS_ORIGINS", "")),
+            cache_size=env_int(e, "TUCO_CACHE_SIZE", cls.cache_size),
+            provisioning_deadline=env_seconds(
                 e, "TUCO_PROVISIONING_DEADLINE", cls.provisioning_deadline
             ),
             provisioner=ProvisionerSettings.from_env(e, billing),
             usage_enabled=_usage(e, billing),
-            worker_retry_seconds=_float(e, "TUCO_WORKER_RETRY_SECONDS", 1.0),
+            worker_retry_seconds=env_float(e, "TUCO_WORKER_RETRY_SECONDS", 1.0),
         )
