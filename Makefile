@@ -54,6 +54,12 @@ bench: install
 bench-quick: install
 	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
 
+.PHONY: profile-tools
+
+# py-spy and pyinstrument, pinned in pyproject's `profile` extra (bench/README.md).
+profile-tools: install
+	$(BIN)/pip install -q -e '.[test,profile]'
+
 .PHONY: soak
 
 # Soak (issue 12, not in CI): 10 minutes of mixed load on one `tuco serve` (SQLite), a row per
