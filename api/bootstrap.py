@@ -8,38 +8,30 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, TypeVar
 
-import msgspec
 from starlette.concurrency import run_in_threadpool
 
 from adapters import schema as adapter_schema
 from adapters.clerk import ClerkVerifier
 from adapters.clock import SystemClock
-from adapters.config import ConfigError, Settings
+from adapters.config import Settings
 from adapters.database import Database, open_database
 from adapters.health_probe import HttpHealthProbe
 from adapters.keys import SqlKeyStore
 from adapters.lease import SqlLease, default_holder
 from adapters.migrate import migrate
-from adapters.notifier import LogNotifier, WebhookNotifier
 from adapters.provisioners import configured_callbacks, configured_provisioner
 from adapters.provisioning_protocol import ProvisioningCallbacks
 from adapters.quiet_loggers import quiet_http_client_loggers
 from adapters.sandbox_billing import SandboxBilling
 from adapters.sandbox_lines import SandboxLines
-from adapters.signing import new_secret
-from adapters.stripe_billing import StripeBilling, StripePrices, with_client
-from adapters.stripe_subscriptions import StripeSubscriptions
 from adapters.webhook_inbox import WebhookInbox
-from adapters.webhook_outbox import WebhookOutbox
-from adapters.webhook_store import SqlWebhookStore
-from adapters.webhook_transport import HttpTransport
 from adapters.write_lock import PgWriteLock
-from api import render
+from api import (
+    wiring,
+)
 from api.fold_workers import open_log
-from api.limits import TokenBuckets
 from api.readiness_checks import register_checks
 from application.app import LinesApp
 from application.audit import Audit
@@ -48,9 +40,9 @@ from application.commands import LineDefaults, Pricing
 from application.health import HealthChecks, HealthProbe, Notifier
 from application.health_gate import HealthGate
 from application.keys import ApiKeys
-from application.metrics import Metrics, Tally
+from application.metrics import Metrics
 from application.outbound import OutboundSender
-from application.ports import Billing, Clock, Provisioner, Subscriptions
+from application.ports import Billing, Clock, Provisioner
 from application.provisioning import Provisioning
 from application.readiness import Readiness
 from application.requests import LineRequests
@@ -60,7 +52,6 @@ from application.usage import UsageReporting
 from application.webhooks import WebhookEndpoints
 from application.worker import Worker
 from application.workspaces import Workspaces
-from domain.webhooks import RetryPolicy
 from projections import schema as projection_schema
 from projections.composite import CompositeProjection
 from projections.eventlog import ApplicationLog, SqlLogTail
@@ -151,23 +142,6 @@ def upgrade(database: Database) -> list[str]:
     return sorted({column.split(".")[0] for column in added})
 
 
-def _billing(
-    settings: Settings, database: Database, clock: Clock
-) -> tuple[Billing, Subscriptions | None]:
-    if settings.billing == "sandbox":
-        sandbox = SandboxBilling(
-            database.write_engine, database.read_engine, settings.public_url, clock
-        )
-        return sandbox, None
-    cfg = settings.stripe
-    if cfg is None:
-        raise ConfigError("TUCO_BILLING=stripe needs STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET")
-    client = with_client(cfg.api_key, cfg.api_base, cfg.timeout)
-    prices = StripePrices(phone=cfg.price_phone, email=cfg.price_email)
-    stripe_billing = StripeBilling(client, database.write_engine, cfg.days_until_due, prices)
-    return stripe_billing, StripeSubscriptions(client, cfg.plan_prices, database.write_engine)
-
-
 def build(
     settings: Settings | None = None,
     *,
@@ -213,7 +187,7 @@ def build(
     read_model = SqlReadModel(
         runner, follower, database.read_engine, clock, [p.name for p in parts]
     )
-    configured_billing, subscriptions = _billing(settings, database, clock)
+    configured_billing, subscriptions = wiring.billing(settings, database, clock)
     billing = billing or configured_billing
     provisioner = provisioner or configured_provisioner(settings, database.write_engine, clock)
     settlement = Settlement(app, billing, clock)
@@ -229,7 +203,7 @@ def build(
     health = HealthChecks(
         app,
         probe or HttpHealthProbe(settings.health_timeout),
-        notifier or _notifier(settings),
+        notifier or wiring.notifier(settings),
         clock,
     )
     worker = Worker(
@@ -262,13 +236,13 @@ def build(
         health=health,
         usage=UsageReporting(app, read_model, clock),
         sandbox_lines=SandboxLines(database.write_engine, database.read_engine),
-        clerk=_clerk(settings),
+        clerk=wiring.clerk(settings),
         metrics=metrics,
         health_gate=HealthGate(
-            health, settings.health_cooldown, _probe_budget(settings), settings.health_workers
+            health, settings.health_cooldown, wiring.probe_budget(settings), settings.health_workers
         ),
         provisioning_callbacks=configured_callbacks(settings, database.write_engine, clock),
-        **_webhooks(settings, database, app, clock, metrics.deliveries),
+        **wiring.webhooks(settings, database, app, clock, metrics.deliveries),
     )
     register_checks(services.readiness, database, read_model.follower)
     for target, table in TABLE_TARGETS.items():
@@ -277,60 +251,3 @@ def build(
             with contextlib.suppress(RebuildRunning):  # another process is on it
                 services.rebuilder(target).rebuild()
     return services
-
-
-def _probe_budget(settings: Settings) -> Callable[[str], float] | None:
-    """New dashboard probes per workspace: TUCO_HEALTH_RATE_LIMIT a minute, in bursts of
-    as many (None: no limit)."""
-    per_minute = settings.health_rate_limit
-    return TokenBuckets(per_minute / 60.0, per_minute).take if per_minute > 0 else None
-
-
-def _webhooks(
-    settings: Settings, database: Database, app: LinesApp, clock: Clock, tally: Tally
-) -> dict[str, Any]:
-    """Endpoint management, and the sender with its outbox (which follows the log)."""
-    store = SqlWebhookStore(database.write_engine, database.read_engine)
-    transport = HttpTransport(settings.webhook_timeout)
-
-    def line(view: Any) -> dict[str, Any]:  # the LINE as of the event; usage is not in it
-        body: dict[str, Any] = msgspec.to_builtins(render.line(view, view.updated_at))
-        body.pop("usage", None)
-        return body
-
-    outbox = WebhookOutbox(
-        ApplicationLog(app), database.write_engine, database.read_engine, line, clock
-    )
-    policy = RetryPolicy(
-        base=timedelta(seconds=settings.webhook_retry_base),
-        cap=timedelta(seconds=settings.webhook_retry_max),
-        disable_after=timedelta(seconds=settings.webhook_disable_after),
-    )
-    sender = OutboundSender(
-        store, transport, outbox.catch_up, clock, default_holder(), policy,
-        claim_for=timedelta(seconds=settings.webhook_timeout * 2 + 30), tally=tally,
-    )  # fmt: skip
-    app.on_commit.append(sender.wake)
-    endpoints = WebhookEndpoints(
-        store, transport, clock, new_secret, settings.webhook_max_endpoints
-    )
-    return {"webhooks": endpoints, "outbound": sender}
-
-
-def _notifier(settings: Settings) -> Notifier:
-    if settings.notify_url and not settings.notify_secret:
-        raise ConfigError("TUCO_NOTIFY_URL needs TUCO_NOTIFY_SECRET to sign its messages")
-    if settings.notify_url and settings.notify_secret:
-        return WebhookNotifier(settings.notify_url, settings.notify_secret)
-    return LogNotifier()
-
-
-def _clerk(settings: Settings) -> ClerkVerifier | None:
-    if not (settings.clerk_jwks or settings.clerk_public_key):
-        return None
-    return ClerkVerifier(
-        jwks=settings.clerk_jwks,
-        public_key=settings.clerk_public_key,
-        issuer=settings.clerk_issuer,
-        authorized_parties=list(settings.clerk_authorized_parties),
-    )
