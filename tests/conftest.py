@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,18 @@ from tests.support.databases import postgres_available, postgres_url, sqlite_url
 from tests.support.fakes import FakeClock
 
 BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(autouse=True)
+def _root_logging() -> Iterator[None]:
+    """Each test leaves the root logger's handlers as it found them: a CLI or app run
+    in-process installs one on that test's captured stderr, which pytest closes after it,
+    and a later test's background thread would log into the closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
