@@ -149,8 +149,9 @@ class ProjectionRunner:
         reached = self.position()
         goal = self.head() if target is None else target
         fan_out = self.fan_out
-        far = fan_out is not None and fan_out.far_behind(reached, goal)
-        if fan_out is not None and far and not fan_out.claimed():
+        # Far behind: one process at a time catches up (the others would repeat its work).
+        claim = fan_out if fan_out is not None and fan_out.far_behind(reached, goal) else None
+        if claim is not None and not claim.claimed():
             return reached  # another process is catching up from far behind
         try:
             # Across batches when far behind: what they cache survives them.
@@ -158,7 +159,7 @@ class ProjectionRunner:
                 if fan_out is not None and fan_out.wanted(reached, goal):
                     reached = fan_out.catch_up(self, goal)
                 while reached < goal:
-                    if fan_out is not None and far and not fan_out.claimed():
+                    if claim is not None and not claim.claimed():
                         return reached  # renewed each batch; lost (a long stall): leave it
                     with self.transaction() as conn:
                         if not try_lock_projection(conn, self.name):
@@ -167,8 +168,8 @@ class ProjectionRunner:
                     if count < self.batch:
                         break
         finally:
-            if fan_out is not None and far:
-                fan_out.unclaim()
+            if claim is not None:
+                claim.unclaim()
         return reached
 
     @contextlib.contextmanager
