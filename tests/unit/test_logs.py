@@ -10,9 +10,18 @@ from collections.abc import Iterator
 import orjson
 import pytest
 import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.config import Settings, StripeSettings
-from adapters.logs import REQUEST_ID, Redactor, configure_logging, secrets_of
+from adapters.logs import (
+    _SHAPES,
+    REQUEST_ID,
+    Redactor,
+    _mask_match,
+    configure_logging,
+    secrets_of,
+)
 
 
 @pytest.fixture
@@ -98,6 +107,22 @@ def test_configured_secrets_and_secret_shapes_are_masked() -> None:
         assert secret not in masked, (secret, masked)
     assert "postgresql://app:" in masked and "https://u:" in masked  # user names stay
     assert redact("api_key:tuco_ABCDEFG created") == "api_key:tuco_ABCDEFG created"  # a prefix
+
+
+# Whole secret shapes, their pieces and other text, joined in any order.
+_FRAGMENTS = [
+    "tuco_AbCdEfGhIjKlMnOpQrStUvWx", "tuco_", "sk_test_1234", "pk_live_abcd", "rk", "_test_",
+    "whsec_abcd", "whsec", "Bearer abcdefgh1", "bearer ", "://u:pw@", "://", "u:", "pw@", "@",
+    "/", " ", '"', ",", "x",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=6), max_size=12).map("".join))
+def test_a_line_without_any_shape_hint_is_one_the_expression_leaves_alone(line: str) -> None:
+    """Lines are skipped by substring before the expression runs: only where it could not
+    have masked anything."""
+    assert Redactor()(line) == _SHAPES.sub(_mask_match, line)
 
 
 def test_the_secrets_of_settings_are_the_keys_tokens_and_database_password() -> None:
