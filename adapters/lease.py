@@ -8,10 +8,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from adapters.database import store_errors
 from adapters.schema import leases
+from application.errors import ServiceBusy
 
 
 def default_holder() -> str:
@@ -30,8 +31,17 @@ class SqlLease:
         self._held_until: datetime | None = None
 
     def acquire(self) -> bool:
-        """Take or renew the lease; False when another live holder has it. A lease renewed
-        less than a third of its time ago is not renewed again (no database round trip)."""
+        """Take or renew the lease; False when another live holder has it, or when the
+        database cannot say. A lease renewed less than a third of its time ago is not
+        renewed again (no database round trip)."""
+        try:
+            return self.try_acquire()
+        except ServiceBusy:
+            return False
+
+    def try_acquire(self) -> bool:
+        """As `acquire`, but a database that cannot be reached or written raises
+        `ServiceBusy` instead of counting as another holder."""
         now = datetime.now(UTC)
         if self._held_until is not None and self._held_until - now > self.ttl * 2 / 3:
             return True
@@ -41,7 +51,7 @@ class SqlLease:
 
     def _take(self, now: datetime) -> bool:
         try:
-            with self.engine.begin() as conn:
+            with store_errors(), self.engine.begin() as conn:
                 row = conn.execute(
                     select(leases).where(leases.c.name == self.name).with_for_update()
                 ).first()
@@ -63,7 +73,7 @@ class SqlLease:
                     .values(holder=self.holder, expires_at=now + self.ttl)
                 )
                 return True
-        except (IntegrityError, OperationalError):
+        except IntegrityError:  # another process inserted it first: theirs
             return False
 
     def release(self) -> None:

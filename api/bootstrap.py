@@ -53,6 +53,7 @@ from application.webhooks import WebhookEndpoints
 from application.worker import Worker
 from application.workspaces import Workspaces
 from projections import schema as projection_schema
+from projections.claim import CatchUpClaim
 from projections.composite import CompositeProjection
 from projections.eventlog import ApplicationLog, SqlLogTail
 from projections.follower import Follower
@@ -179,7 +180,9 @@ def build(
             lines,
             [usage],
             functools.partial(open_log, settings.database_url, settings.db_timeout),
-            claim=SqlLease(database.write_engine, "catch-up:read_model", default_holder(), 30),
+        ),
+        claim=CatchUpClaim(
+            SqlLease(database.write_engine, "catch-up:read_model", default_holder(), 30)
         ),
     )
     follower = Follower(runner, parts)

@@ -49,10 +49,10 @@ operations = [
         "GET", "/readyz", readyz, "readyz", "Readiness: every check passes", OPS,
         Access.PUBLIC, ReadyAnswer, answer_example=READY_EXAMPLE,
         description="Ready when the database answers, this process's projections are not "
-        "stalled nor more than 10,000 events behind the log (`catching up`), and (where the "
-        "worker runs) its thread is alive and has begun a pass or a step within the last "
-        "300 s. Otherwise 503 with `Retry-After: 1`, `status: not_ready`, every check, and "
-        "an `error` naming the failing ones.",
+        "stalled (nor, as it starts, still more than 10,000 events behind the log: `catching "
+        "up`), and (where the worker runs) its thread is alive and has begun a pass or a step "
+        "within the last 300 s. Otherwise 503 with `Retry-After: 1`, `status: not_ready`, "
+        "every check, and an `error` naming the failing ones.",
         other_answers={503: ("Not ready: the checks, and an error naming the failing ones",
                              ReadyAnswer)},
     ),

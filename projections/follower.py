@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from application.errors import ServiceBusy
 from application.views import CommittedBatch
 from projections.runner import Projection, ProjectionRunner
 
@@ -137,7 +138,7 @@ class Follower:
                 delay = self.poll
                 self.failing_since = None
                 self._stop.wait(self.gap)
-            except (SQLAlchemyError, OSError) as e:
+            except (SQLAlchemyError, OSError, ServiceBusy) as e:
                 self._failed(e)
                 log.warning("projections stalled (retry in %.2fs): %r", delay, e)
                 delay = min(delay * 2, 5.0)

@@ -28,10 +28,9 @@ import select
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from application.errors import ServiceBusy
 from projections.fold_worker import Answer, Folded, Opener, Start
 from projections.lines import LinesProjection
 from projections.runner import (
@@ -49,14 +48,6 @@ AHEAD = 3  # ranges in flight per worker
 
 class Part(Projection, Protocol):
     topic_prefix: str
-
-
-class Claim(Protocol):
-    """One process at a time catches a projection up from far behind (a lease)."""
-
-    def acquire(self) -> bool: ...
-
-    def release(self) -> None: ...
 
 
 class WorkerGone(Exception):
@@ -129,10 +120,8 @@ class FanOut:
         from_events: int = 50_000,
         keep: int = 20_000,
         warm_up: bool = True,
-        claim: Claim | None = None,
     ) -> None:
         self.keep = keep
-        self.claim = claim
         self.warm_up = warm_up  # catch up serially while the workers start
         self.lines = lines
         self.others = list(others)
@@ -141,27 +130,11 @@ class FanOut:
         self.from_events = from_events
 
     def wanted(self, start: int, goal: int) -> bool:
-        return start == 0 and self.far_behind(start, goal) and self.workers > 1
+        return start == 0 and goal - start >= self.from_events and self.workers > 1
 
-    def far_behind(self, start: int, goal: int) -> bool:
-        return goal - start >= self.from_events
-
-    def claimed(self) -> bool:
-        """Taken or renewed for this process; False while another process holds it (it is
-        catching up: N server processes on a fresh read model fold the log once, not N
-        times)."""
-        return self.claim is None or self.claim.acquire()
-
-    def unclaim(self) -> None:
-        if self.claim is not None:
-            try:
-                self.claim.release()
-            except ServiceBusy as exc:  # it expires by itself
-                log.warning("projection catch-up: the claim was not released: %s", exc)
-
-    def catch_up(self, runner: ProjectionRunner, goal: int) -> int:
-        """Advance from 0 towards `goal`; returns the position committed (the caller goes
-        on serially from there)."""
+    def catch_up(self, runner: ProjectionRunner, goal: int, still_ours: Callable[[], bool]) -> int:
+        """Advance from 0 towards `goal` while `still_ours` (asked before each range);
+        returns the position committed (the caller goes on serially from there)."""
         everyone = tuple(part.topic_prefix for part in self.others)
         topics = (self.lines.topic_prefix,)
         workers: list[Process] = []
@@ -170,7 +143,7 @@ class FanOut:
                 share = Share(i, self.workers, topics, everyone if i == 0 else ())
                 start = Start(share, self.opener, self.lines.table.name, self.keep)
                 workers.append(Process(start))
-            return self._run(runner, goal, workers)
+            return self._run(runner, goal, workers, still_ours)
         except (WorkerGone, OSError) as exc:
             log.warning("projection %s: %s; going on in-process", runner.name, exc)
             return runner.position()
@@ -178,7 +151,13 @@ class FanOut:
             for worker in workers:
                 worker.stop()
 
-    def _run(self, runner: ProjectionRunner, goal: int, workers: list[Process]) -> int:
+    def _run(
+        self,
+        runner: ProjectionRunner,
+        goal: int,
+        workers: list[Process],
+        still_ours: Callable[[], bool],
+    ) -> int:
         reached = 0
         while self.warm_up and reached < goal and not all(w.started() for w in workers):
             with runner.transaction() as conn:  # meanwhile, as the serial path does
@@ -201,6 +180,8 @@ class FanOut:
                 flying.append(upto)
             upto = flying.popleft()
             folded = [w.answer() for w in workers]
+            if not still_ours():  # renewed on each range (lost only after a long stall)
+                break
             if not self._commit(runner, reached, upto, [f for f in folded if f]):
                 break
             reached = upto
@@ -210,9 +191,7 @@ class FanOut:
         self, runner: ProjectionRunner, start: int, upto: int, folded: list[Folded]
     ) -> bool:
         """One range in one transaction; False if another process holds the projection or
-        moved it, or took the claim (the serial path sorts that out)."""
-        if not self.claimed():  # renewed on each range (lost only after a long stall)
-            return False
+        moved it (the serial path sorts that out)."""
         with runner.transaction() as conn:
             if not try_lock_projection(conn, runner.name):
                 return False

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from application.views import CommittedBatch
 from projections import set_aside
+from projections.claim import CatchUpClaim, Turn
 from projections.gc_pause import collector_paused
 from projections.handoff import Handoffs
 from projections.schema import positions
@@ -96,13 +97,9 @@ class FanOut(Protocol):
 
     def wanted(self, start: int, goal: int) -> bool: ...
 
-    def far_behind(self, start: int, goal: int) -> bool: ...
-
-    def claimed(self) -> bool: ...
-
-    def unclaim(self) -> None: ...
-
-    def catch_up(self, runner: ProjectionRunner, goal: int) -> int: ...
+    def catch_up(
+        self, runner: ProjectionRunner, goal: int, still_ours: Callable[[], bool]
+    ) -> int: ...
 
 
 class ProjectionRunner:
@@ -120,9 +117,11 @@ class ProjectionRunner:
         handoffs: Handoffs | None = None,
         turn: Callable[[], contextlib.AbstractContextManager[object]] = contextlib.nullcontext,
         fan_out: FanOut | None = None,
+        claim: CatchUpClaim | None = None,
     ) -> None:
         self.projection = projection
         self.fan_out = fan_out
+        self.claim = claim
         self.turn = turn  # held around each write transaction (adapters.database)
         self.handoffs = handoffs
         self.log = log
@@ -148,28 +147,24 @@ class ProjectionRunner:
         queueing behind it would only repeat its work). Returns the position reached."""
         reached = self.position()
         goal = self.head() if target is None else target
-        fan_out = self.fan_out
-        # Far behind: one process at a time catches up (the others would repeat its work).
-        claim = fan_out if fan_out is not None and fan_out.far_behind(reached, goal) else None
-        if claim is not None and not claim.claimed():
-            return reached  # another process is catching up from far behind
-        try:
+        fan_out, claim = self.fan_out, self.claim
+        turn = claim.turn(reached, goal) if claim else contextlib.nullcontext(Turn(None, True))
+        with turn as ours:
+            if not ours.ours:
+                return reached  # another process (or thread) is catching up from far behind
             # Across batches when far behind: what they cache survives them.
             with collector_paused(goal - reached):
                 if fan_out is not None and fan_out.wanted(reached, goal):
-                    reached = fan_out.catch_up(self, goal)
+                    reached = fan_out.catch_up(self, goal, ours.still_ours)
                 while reached < goal:
-                    if claim is not None and not claim.claimed():
-                        return reached  # renewed each batch; lost (a long stall): leave it
+                    if not ours.still_ours():
+                        return reached  # lost after a long stall: the new holder goes on
                     with self.transaction() as conn:
                         if not try_lock_projection(conn, self.name):
                             return reached
                         reached, count = self.apply_batch(conn)
                     if count < self.batch:
                         break
-        finally:
-            if claim is not None:
-                claim.unclaim()
         return reached
 
     @contextlib.contextmanager

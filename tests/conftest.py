@@ -29,9 +29,15 @@ def _root_logging() -> Iterator[None]:
     and a later test's background thread would log into the closed stream."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    switches = {name: getattr(logging, name) for name in _SWITCHES}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    for name, value in switches.items():  # configure_logging turns these off
+        setattr(logging, name, value)
+
+
+_SWITCHES = ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing")
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,8 @@ from starlette.testclient import TestClient
 from adapters.lease import SqlLease
 from api.bootstrap import Services
 from api.fold_workers import open_log
+from projections import parallel
+from projections.claim import CatchUpClaim
 from projections.parallel import FanOut
 from projections.schema import line_usage, line_views, positions
 from projections.schema import set_aside as set_aside_table
@@ -132,23 +134,42 @@ def test_a_worker_that_fails_leaves_the_catch_up_to_the_runner(
     assert rows(services) == serial
 
 
+def started_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the fold workers started from here on."""
+    started: list[int] = []
+
+    class Counted(parallel.Process):
+        def __init__(self, start: Any) -> None:
+            started.append(1)
+            super().__init__(start)
+
+    monkeypatch.setattr(parallel, "Process", Counted)
+    return started
+
+
 def test_one_process_at_a_time_catches_up_from_far_behind(
-    services: Services, database_url: str, log: list[UUID], caplog: pytest.LogCaptureFixture
+    services: Services,
+    database_url: str,
+    log: list[UUID],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """N server processes on a fresh read model: the one holding the claim folds the log,
     the others leave it alone (no fold workers, no position moved) until it is done."""
     engine = services.database.write_engine
     other = SqlLease(engine, "catch-up:test", "another process", ttl=60)
     ours = SqlLease(engine, "catch-up:test", "this process", ttl=60)
+    services.runner.claim = claim = CatchUpClaim(ours, from_events=1)
+    claim.refusal_memory = 0.0  # ask the lease again on the next catch-up
+    started = started_workers(monkeypatch)
     assert other.acquire()
-    claimed = fan_out(services, database_url, claim=ours)
-    assert from_zero(services, claimed) == 0
+    assert from_zero(services, fan_out(services, database_url)) == 0
     assert (position(services) or 0) == 0 and rows(services) == {}
-    assert fanned(caplog)  # nothing started, so nothing failed
+    assert started == []
 
     other.release()
-    assert from_zero(services, claimed) == head(services)
-    assert fanned(caplog)
+    assert from_zero(services, fan_out(services, database_url)) == head(services)
+    assert fanned(caplog) and len(started) == 2
     assert len(rows(services)) == 5 + 50
     assert other.acquire()  # released again once caught up
 
@@ -162,13 +183,14 @@ def test_a_lost_claim_stops_the_catch_up_where_it_committed(
         def __init__(self) -> None:
             self.asked = 0
 
-        def acquire(self) -> bool:
+        def try_acquire(self) -> bool:
             self.asked += 1
             return self.asked <= 2  # the catch-up's own claim, then its first range
 
         def release(self) -> None:
             pass
 
-    reached = from_zero(services, fan_out(services, database_url, claim=Lost()))
+    services.runner.claim = CatchUpClaim(Lost(), from_events=1)
+    reached = from_zero(services, fan_out(services, database_url))
     assert 0 < reached < head(services)
     assert position(services) == reached
