@@ -20,6 +20,8 @@ from tests.support.databases import postgres_available, postgres_url, sqlite_url
 from tests.support.fakes import FakeClock
 
 BACKENDS = ["sqlite", "postgres"]
+# The logging module's switches configure_logging turns off (adapters.logs).
+_SWITCHES = ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing")
 
 
 @pytest.fixture(autouse=True)
@@ -33,11 +35,8 @@ def _root_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
-    for name, value in switches.items():  # configure_logging turns these off
+    for name, value in switches.items():
         setattr(logging, name, value)
-
-
-_SWITCHES = ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing")
 
 
 @pytest.fixture(scope="session")
